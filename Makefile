@@ -1,0 +1,47 @@
+# coursekit: two commands.  `make course` builds and grades the whole course offline;
+# `make test` runs the whole test suite.  Both set up .venv themselves.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.coursekit-installed
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all setup course test test-fast lab browser clean help
+
+help:
+	@echo "make course  - set up, execute every lecture notebook, build + autograde the assignments (build/)"
+	@echo "make test    - set up and run the whole test suite"
+	@echo "make lab     - open JupyterLab on the course"
+
+# (Re)create the venv when it is missing or broken; reinstall when pyproject.toml changed.
+$(STAMP): pyproject.toml
+	@if ! $(BIN)/python -c 'import sys' >/dev/null 2>&1; then \
+	    echo "creating $(VENV)"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); fi
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+setup: $(STAMP)
+
+# Chromium for the browser test: Debian's package, installed when missing and installable.
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: could not install chromium; the browser test will fail in CI"; \
+	  else echo "note: chromium not found; install it for the browser test (e.g. apt-get install chromium)"; fi; }
+
+course: setup
+	$(BIN)/coursekit course
+
+test: setup browser
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
+
+test-fast: setup
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not browser and not notebook"
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf build .pytest_cache

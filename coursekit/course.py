@@ -1,0 +1,51 @@
+"""``make course``: execute the lectures into build/ and print a summary table.
+
+Steps are functions ``step(out: Path, fast: bool, only: str) -> (header, rows)`` collected
+in :data:`STEPS`; each returns a summary table whose last column is a status, and the build
+fails if any row's status is not ``ok``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .lessons import execute, lesson_paths
+
+
+def lectures_step(out: Path, fast: bool, only: str):
+    """Execute every lecture notebook into ``out/notebooks`` (ipynb + HTML)."""
+    rows = []
+    paths = [p for p in lesson_paths() if only in p.name]
+    for i, path in enumerate(paths, 1):
+        print(f"[{i}/{len(paths)}] executing {path.name} ...", flush=True)
+        run = execute(path, out / "notebooks", fast=fast, html=True)
+        rows.append((run.name, f"{run.seconds:.1f}", run.status))
+    return ("notebook", "seconds", "status"), rows
+
+
+STEPS = [("lecture notebooks", lectures_step)]
+
+
+def format_table(header: tuple[str, ...], rows: list[tuple]) -> str:
+    """A plain-text table with aligned columns."""
+    cells = [tuple(map(str, header))] + [tuple(map(str, r)) for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(cells[0]), rule] + [line(r) for r in cells[1:]])
+
+
+def build_course(out: str = "build", fast: bool = False, only: str = "") -> int:
+    """Run every step, print one summary table per step; return the exit code."""
+    out_path = Path(out)
+    out_path.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    summaries = []
+    for title, step in STEPS:
+        header, rows = step(out_path, fast, only)
+        failed += sum(1 for r in rows if r[-1] != "ok")
+        summaries.append((title, header, rows))
+    for title, header, rows in summaries:
+        print(f"\n== {title} ==")
+        print(format_table(header, rows))
+    print(f"\n{'FAILED' if failed else 'OK'}: outputs in {out_path.resolve()}")
+    return 1 if failed else 0

@@ -1,0 +1,1 @@
+"""Data: generated shapes, embedded samples, torchvision loaders, augmentation and TTA."""

@@ -1,0 +1,1 @@
+"""Grading: trusted scoring of nbgrader assignments, sandbox, gradebook writer."""

@@ -1,0 +1,1 @@
+"""Plots and attributions (matplotlib): what the lessons draw."""
