@@ -1,0 +1,133 @@
+"""2-D convolution layer (cross-correlation, as in every deep-learning library).
+
+``out[n, f, y, x] = b[f] + sum_{c,i,j} w[f, c, i, j] * xpad[n, c, y*s + i, x*s + j]``
+
+Two implementations with the same results:
+
+- ``method="naive"``: four nested loops, one dot product per output number. Read this one.
+- ``method="fast"``: im2col + one matrix product per image; the backward pass is three
+  matrix products and a col2im. At most one column buffer is alive per call (the forward
+  pass does not keep its columns: the backward pass rebuilds them, then frees them before
+  allocating the gradient columns).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_array, check_4d, check_positive_int, out_size
+from .im2col import col2im, im2col, pad4d
+
+METHODS = ("fast", "naive")
+
+
+def _check_method(method: str) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return method
+
+
+def conv2d_output_shape(x_shape, w_shape, stride: int = 1, padding: int = 0) -> tuple:
+    """Shape ``(N, F, Ho, Wo)`` of ``conv2d_forward`` for ``x: (N, C, H, W)``, ``w: (F, C, HH, WW)``."""
+    N, C, H, W = x_shape
+    F, Cw, HH, WW = w_shape
+    if C != Cw:
+        raise ValueError(f"channel mismatch: x has C={C} channels (x.shape={tuple(x_shape)}) but "
+                         f"w expects {Cw} (w.shape={tuple(w_shape)}); w must be (F, C, HH, WW)")
+    Ho = out_size(H, HH, stride, padding, f"conv2d height (x.shape={tuple(x_shape)}, w.shape={tuple(w_shape)})")
+    Wo = out_size(W, WW, stride, padding, f"conv2d width (x.shape={tuple(x_shape)}, w.shape={tuple(w_shape)})")
+    return N, F, Ho, Wo
+
+
+def conv2d_forward(x, w, b, stride: int = 1, padding: int = 0, method: str = "fast"):
+    """Convolution forward pass.
+
+    x: (N, C, H, W) inputs; w: (F, C, HH, WW) filters; b: (F,) biases.
+    stride, padding: ints (same on both spatial axes; zero padding).
+    Returns ``out: (N, F, Ho, Wo)`` with ``Ho = (H + 2*padding - HH) // stride + 1``
+    (same for Wo) and a ``cache`` for :func:`conv2d_backward`.
+    """
+    x, w, b = as_array(x, "x"), as_array(w, "w"), as_array(b, "b")
+    check_4d(x, "x")
+    check_4d(w, "w", "(F, C, HH, WW)")
+    stride = check_positive_int(stride, "stride")
+    padding = check_positive_int(padding, "padding", minimum=0)
+    if b.shape != (w.shape[0],):
+        raise ValueError(f"b must have shape (F,) = ({w.shape[0]},) to match w.shape={w.shape}, "
+                         f"got b.shape={b.shape}")
+    _check_method(method)
+    N, F, Ho, Wo = conv2d_output_shape(x.shape, w.shape, stride, padding)
+    if method == "naive":
+        out = _forward_naive(x, w, b, stride, padding, Ho, Wo)
+    else:
+        cols = im2col(x, w.shape[2], w.shape[3], stride, padding)      # (N, K, P)
+        out = np.matmul(w.reshape(F, -1), cols)                          # (N, F, P)
+        del cols
+        out += b[None, :, None]
+        out = out.reshape(N, F, Ho, Wo)
+    cache = (x, w, b, stride, padding, method)
+    return out, cache
+
+
+def conv2d_backward(dout, cache):
+    """Convolution backward pass.
+
+    dout: (N, F, Ho, Wo) upstream gradient; cache from :func:`conv2d_forward`.
+    Returns ``(dx, dw, db)`` with the shapes of x, w and b.
+    """
+    x, w, b, stride, padding, method = cache
+    dout = as_array(dout, "dout")
+    expected = conv2d_output_shape(x.shape, w.shape, stride, padding)
+    if dout.shape != expected:
+        raise ValueError(f"dout must have the forward output's shape {expected}, got {dout.shape}")
+    if method == "naive":
+        return _backward_naive(dout, x, w, stride, padding)
+    N, F, Ho, Wo = dout.shape
+    _, C, HH, WW = w.shape
+    d3 = dout.reshape(N, F, Ho * Wo)
+    db = d3.sum(axis=(0, 2))
+    cols = im2col(x, HH, WW, stride, padding)                         # (N, K, P)
+    # dw[f, k] = sum_n sum_p dout[n, f, p] * cols[n, k, p]: one matrix product per image
+    dw = np.matmul(d3, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
+    del cols                                                           # free before dcols
+    dcols = np.matmul(w.reshape(F, -1).T, d3)                          # (N, K, P)
+    dx = col2im(dcols, x.shape, HH, WW, stride, padding)
+    return dx, dw, db
+
+
+def _forward_naive(x, w, b, stride, padding, Ho, Wo):
+    """Reference loops: one dot product per output number."""
+    N = x.shape[0]
+    F, _, HH, WW = w.shape
+    xp = pad4d(x, padding)
+    out = np.zeros((N, F, Ho, Wo), dtype=np.result_type(x, w))
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = xp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
+    return out
+
+
+def _backward_naive(dout, x, w, stride, padding):
+    """Reference loops: each output number sends its gradient back to its window."""
+    N, F, Ho, Wo = dout.shape
+    _, _, HH, WW = w.shape
+    xp = pad4d(x, padding)
+    dxp = np.zeros_like(xp, dtype=np.result_type(x, dout))
+    dw = np.zeros_like(w, dtype=np.result_type(w, dout))
+    db = dout.sum(axis=(0, 2, 3))
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    hs, ws = i * stride, j * stride
+                    g = dout[n, f, i, j]
+                    dxp[n, :, hs:hs + HH, ws:ws + WW] += g * w[f]
+                    dw[f] += g * xp[n, :, hs:hs + HH, ws:ws + WW]
+    H, W = x.shape[2:]
+    dx = dxp[:, :, padding:padding + H, padding:padding + W]
+    return np.ascontiguousarray(dx), dw, db
+
+
+__all__ = ["conv2d_forward", "conv2d_backward", "conv2d_output_shape"]

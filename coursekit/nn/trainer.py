@@ -1,0 +1,122 @@
+"""A minimal training loop for NumPy models: minibatch SGD-style training with a history.
+
+The :class:`Trainer` records, per iteration, the loss, the learning rate and the
+update/weight ratio ``||lr * update|| / ||w||`` of every parameter (a healthy value is
+around 1e-3), and per epoch the training and validation accuracy.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .losses import softmax_cross_entropy
+
+
+@dataclass
+class TrainHistory:
+    """What :meth:`Trainer.fit` recorded (lists grow as training goes)."""
+
+    loss: list = field(default_factory=list)            # per iteration
+    lr: list = field(default_factory=list)              # per iteration
+    update_ratio: dict = field(default_factory=dict)    # param name -> list per iteration
+    train_acc: list = field(default_factory=list)       # per epoch
+    val_acc: list = field(default_factory=list)         # per epoch
+    epoch_seconds: list = field(default_factory=list)   # per epoch
+
+
+def accuracy(model, x, y, batch_size: int = 256) -> float:
+    """Fraction of ``x: (N, ...)`` that ``model`` (evaluated in eval mode) labels as ``y: (N,)``."""
+    if len(x) == 0:
+        return float("nan")
+    was = model.training
+    model.train(False)
+    try:
+        correct = 0
+        for i in range(0, len(x), batch_size):
+            correct += int((model.forward(x[i:i + batch_size]).argmax(axis=1) == y[i:i + batch_size]).sum())
+    finally:
+        model.train(was)
+    return correct / len(x)
+
+
+class Trainer:
+    """Train ``model`` (a Module with params/grads) with ``optimizer`` on (x, y) minibatches.
+
+    loss_fn: ``(scores, y) -> (loss, dscores)`` (default softmax cross-entropy).
+    schedule: optional ``step -> lr`` callable setting ``optimizer.lr`` before each step.
+    ratio_every: record update/weight ratios every this many iterations (others: skipped).
+    """
+
+    def __init__(self, model, optimizer, loss_fn=softmax_cross_entropy, schedule=None,
+                 batch_size: int = 64, seed: int = 0, ratio_every: int = 1,
+                 train_acc_samples: int = 1000):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.schedule, self.batch_size = schedule, int(batch_size)
+        self.rng = np.random.default_rng(seed)
+        self.ratio_every = max(1, int(ratio_every))
+        self.train_acc_samples = train_acc_samples
+        self.history = TrainHistory()
+        self.iteration = 0
+
+    def train_step(self, xb, yb) -> float:
+        """One forward/backward/update on a minibatch; returns the loss."""
+        model, opt, h = self.model, self.optimizer, self.history
+        model.train(True)
+        scores = model.forward(xb)
+        loss, dscores = self.loss_fn(scores, yb)
+        model.backward(dscores)
+        if self.schedule is not None:
+            opt.lr = float(self.schedule(self.iteration))
+        record = self.iteration % self.ratio_every == 0
+        before = {k: v.copy() for k, v in model.params.items()} if record else None
+        opt.step()
+        if record:
+            for k, v in model.params.items():
+                ratio = np.linalg.norm(v - before[k]) / (np.linalg.norm(v) + 1e-12)
+                h.update_ratio.setdefault(k, []).append(float(ratio))
+        h.loss.append(float(loss))
+        h.lr.append(opt.lr)
+        self.iteration += 1
+        return float(loss)
+
+    def fit(self, x_train, y_train, x_val=None, y_val=None, epochs: int = 1,
+            progress: bool = True, max_seconds: float | None = None) -> TrainHistory:
+        """Run ``epochs`` passes over shuffled minibatches; returns the history.
+
+        x_train: (N, ...) inputs, y_train: (N,) integer labels; optional validation set.
+        max_seconds: stop early (after the current epoch's evaluation) past this budget.
+        """
+        x_train, y_train = np.asarray(x_train), np.asarray(y_train)
+        if len(x_train) != len(y_train):
+            raise ValueError(f"x_train has {len(x_train)} examples but y_train has {len(y_train)}")
+        n = len(x_train)
+        start = time.perf_counter()
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=epochs * ((n + self.batch_size - 1) // self.batch_size), desc="train")
+        try:
+            for _ in range(epochs):
+                t0 = time.perf_counter()
+                order = self.rng.permutation(n)
+                for i in range(0, n, self.batch_size):
+                    idx = order[i:i + self.batch_size]
+                    loss = self.train_step(x_train[idx], y_train[idx])
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+                sub = order[:self.train_acc_samples]
+                self.history.train_acc.append(accuracy(self.model, x_train[sub], y_train[sub]))
+                if x_val is not None:
+                    self.history.val_acc.append(accuracy(self.model, np.asarray(x_val), np.asarray(y_val)))
+                self.history.epoch_seconds.append(time.perf_counter() - t0)
+                if max_seconds is not None and time.perf_counter() - start > max_seconds:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        return self.history
