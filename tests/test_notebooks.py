@@ -29,6 +29,13 @@ def test_committed_without_outputs(path):
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_kernelspec_is_python3(path):
+    spec = json.loads(path.read_text()).get("metadata", {}).get("kernelspec", {})
+    assert spec.get("name") == "python3", \
+        f"{path.name}: set metadata.kernelspec.name = 'python3' (else JupyterLab asks for a kernel)"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_lesson_states_goals_and_review_questions(path):
     nb = nbformat.read(path, as_version=4)
     md = [c.source.lower() for c in nb.cells if c.cell_type == "markdown"]
