@@ -10,7 +10,7 @@ from .im2col import col2im, im2col, window_view
 from .linear import linear_backward, linear_forward
 from .losses import softmax, softmax_cross_entropy
 from .modules import (AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU,
-                      Sequential)
+                      Sequential, lesson_cnn)
 from .optim import SGD, Adam, Optimizer, RMSProp
 from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from .schedules import (constant, cosine, exponential, inverse_time, linear_warmup,

@@ -282,3 +282,22 @@ class Sequential(Module):
     def __repr__(self):
         inner = "\n".join(f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential(\n{inner}\n)"
+
+
+def lesson_cnn(in_channels: int = 1, num_classes: int = 10, size: int = 28,
+               channels=(8, 16), rng=None, method: str = "fast", dtype=np.float64) -> Sequential:
+    """The lesson-04 network: ``[Conv3x3(pad 1) - ReLU - MaxPool2] x len(channels) - Flatten - Linear``.
+
+    Input ``(N, in_channels, size, size)``; each block halves the spatial size (floor), so
+    the classifier sees ``channels[-1] * (size // 2**len(channels))**2`` features.
+    """
+    r = _rng(rng)
+    layers, c, s = [], in_channels, size
+    for f in channels:
+        layers += [Conv2d(c, f, 3, padding=1, method=method, rng=r, dtype=dtype), ReLU(),
+                   MaxPool2d(2, method=method)]
+        c, s = f, s // 2
+    if s < 1:
+        raise ValueError(f"size={size} is too small for {len(channels)} pooling blocks")
+    layers += [Flatten(), Linear(c * s * s, num_classes, rng=r, dtype=dtype)]
+    return Sequential(*layers)
