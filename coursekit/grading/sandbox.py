@@ -497,6 +497,12 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits) -> SandboxResult:
         except ValueError:
             pass
     rc = msgs.get("returncode")
+    if rc is None and msgs.get("child_pgid") and not cfg["namespaces"]:
+        # basic mode and the supervisor was killed (e.g. by the child): kill the child's group
+        try:
+            os.killpg(int(msgs["child_pgid"]), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
     res = SandboxResult(
         status="", returncode=rc, stdout=bytes(bufs[out_r]), stderr=bytes(bufs[err_r]),
         result=None if trunc[res_r] or not bufs[res_r] else bytes(bufs[res_r]),
@@ -536,7 +542,7 @@ def _status(verdict, msgs, rc, res, limits, sup_rc) -> str:
 
 def _looks_like_oom(tail: bytes) -> bool:
     return any(s in tail for s in (b"MemoryError", b"Cannot allocate memory", b"bad_alloc",
-                                   b"out of memory", b"DefaultCPUAllocator: can't allocate"))
+                                   b"out of memory", b"Unable to allocate", b"DefaultCPUAllocator: can't allocate"))
 
 
 # --------------------------------------------------------------------------- supervisor side
@@ -616,6 +622,8 @@ def _supervisor_main(cfg: dict) -> int:
     os.close(r)
     if err:
         _send(st_fd, {"setup_error": err.decode(errors="replace")})
+    if not cfg["namespaces"]:
+        _send(st_fd, {"child_pgid": pid})  # lets the grader kill the group if we are killed
     return _supervisor_wait(cfg, pid, ctl_fd, st_fd, iso)
 
 
