@@ -197,25 +197,36 @@ def test_cpu_limit():
     assert res.seconds < 10
 
 
-def test_50mb_one_line_output_is_capped_without_buffering_it():
+@pytest.mark.parametrize("kill_at", [None, 5_000_000])
+def test_50mb_one_line_output_is_capped_without_buffering_it(kill_at):
+    """Stray output never fails a run (it is kept up to output_bytes and dropped after);
+    only output past output_kill_bytes kills it."""
+    lim = Limits(wall_s=20, output_bytes=100_000, **({"output_kill_bytes": kill_at} if kill_at else {}))
     tracemalloc.start()
     try:
         res = run("""
             import sys
             sys.stdout.write("x" * 50_000_000)
             sys.stdout.flush()
-        """, limits=Limits(wall_s=20, output_bytes=100_000))
+            print("done", file=sys.stderr)
+        """, limits=lim)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert res.status == "error: output limit"
+    assert res.status == ("ok" if kill_at is None else "error: output limit")
     assert res.stdout == b"x" * 100_000 and res.stdout_truncated
+    assert res.stderr == (b"done\n" if kill_at is None else b"")
     assert peak < 5_000_000, f"the grader buffered {peak} bytes"
 
 
 def test_50mb_on_stderr_is_capped():
     res = run("import sys; sys.stderr.write('e' * 50_000_000)", limits=Limits(wall_s=20, output_bytes=1000))
-    assert res.status == "error: output limit" and len(res.stderr) == 1000 and res.stderr_truncated
+    assert res.status == "ok" and res.stderr == b"e" * 1000 and res.stderr_truncated
+
+
+def test_endless_output_is_killed():
+    res = run("while True: print('spam' * 1000)", limits=Limits(wall_s=20, output_kill_bytes=2_000_000))
+    assert res.status == "error: output limit" and res.seconds < 10
 
 
 def test_result_pipe_limit():

@@ -85,7 +85,8 @@ class Limits:
     nproc: int = 64               # RLIMIT_NPROC (processes of the sandbox uid; root mode)
     fsize_mb: int = 64            # RLIMIT_FSIZE: largest file the child may write
     nofile: int = 256             # RLIMIT_NOFILE
-    output_bytes: int = 1_000_000  # kept per stream (stdout, stderr); more -> "error: output limit"
+    output_bytes: int = 1_000_000  # kept per stream (stdout, stderr); the rest is read and dropped
+    output_kill_bytes: int = 256 * 1024 * 1024  # total stdout+stderr past which the run is killed
     result_bytes: int = 64_000_000  # cap on the result pipe -> "error: result limit"
     tmp_mb: int = 64              # size of the private /tmp and /dev/shm (root mode)
 
@@ -437,6 +438,7 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits) -> SandboxResult:
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ)
     deadline = time.monotonic() + limits.wall_s
+    total_out = 0
     verdict = None  # set by the grader: "timeout", "error: output limit", ...
     kill_sent_at = None
     sup_done_at = None
@@ -468,13 +470,15 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits) -> SandboxResult:
             if not chunk:
                 sel.unregister(fd)
                 continue
+            if fd in (out_r, err_r):
+                total_out += len(chunk)
+                if verdict is None and total_out > limits.output_kill_bytes:
+                    verdict = "error: output limit"
             room = caps[fd] - len(bufs[fd])
             if len(chunk) > room:
                 bufs[fd] += chunk[:max(room, 0)]
                 trunc[fd] = True
-                if verdict is None and fd in (out_r, err_r):
-                    verdict = "error: output limit"
-                elif verdict is None and fd == res_r:
+                if verdict is None and fd == res_r:
                     verdict = "error: result limit"
             else:
                 bufs[fd] += chunk
