@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["batchnorm_forward", "batchnorm_backward", "batchnorm_state"]
+__all__ = ["batchnorm_forward", "batchnorm_backward", "batchnorm_state", "BatchNorm",
+           "BatchNorm1d", "BatchNorm2d"]
 
 _CONVENTIONS = ("torch", "cs231n")
 
@@ -133,3 +134,63 @@ def batchnorm_backward(dout, cache):
     else:
         dx2 = dxhat / std
     return _from_2d(dx2, cache["shape"]), dgamma, dbeta
+
+
+# --------------------------------------------------------------------------- module
+from .modules import Module  # noqa: E402  (module classes below build on the functions above)
+
+
+class BatchNorm(Module):
+    """Batch normalization module for ``(N, D)`` or ``(N, C, H, W)`` input.
+
+    params ``gamma: (C,)`` (ones), ``beta: (C,)`` (zeros); buffers ``running_mean``,
+    ``running_var`` (torch's ``BatchNorm*d.weight/.bias/.running_mean/.running_var``).
+    Uses batch statistics in training mode and the running ones after ``eval()``.
+    """
+
+    ndim: tuple = (2, 4)
+
+    def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5,
+                 dtype=np.float64):
+        super().__init__()
+        state = batchnorm_state(num_features, dtype)
+        self.params["gamma"] = np.ones(num_features, dtype=dtype)
+        self.params["beta"] = np.zeros(num_features, dtype=dtype)
+        self.buffers["running_mean"] = state["running_mean"]
+        self.buffers["running_var"] = state["running_var"]
+        self.num_batches_tracked = 0
+        self.momentum, self.eps = momentum, eps
+
+    def forward(self, x):
+        if np.ndim(x) not in self.ndim:
+            raise ValueError(f"{type(self).__name__} expects input with {self.ndim} dimensions, "
+                             f"got shape {np.shape(x)}")
+        state = {"running_mean": self.buffers["running_mean"],
+                 "running_var": self.buffers["running_var"],
+                 "num_batches_tracked": self.num_batches_tracked}
+        out, self._cache = batchnorm_forward(x, self.params["gamma"], self.params["beta"], state,
+                                             self.training, self.momentum, self.eps)
+        # update the buffers in place, so references held elsewhere stay valid
+        self.buffers["running_mean"][...] = state["running_mean"]
+        self.buffers["running_var"][...] = state["running_var"]
+        self.num_batches_tracked = state["num_batches_tracked"]
+        return out
+
+    def backward(self, dout):
+        dx, self.grads["gamma"], self.grads["beta"] = batchnorm_backward(dout, self._need_cache())
+        return dx
+
+    def extra_repr(self):
+        return f"{self.params['gamma'].size}, momentum={self.momentum}, eps={self.eps}"
+
+
+class BatchNorm1d(BatchNorm):
+    """:class:`BatchNorm` for ``(N, D)`` input only (torch ``nn.BatchNorm1d``)."""
+
+    ndim = (2,)
+
+
+class BatchNorm2d(BatchNorm):
+    """:class:`BatchNorm` for ``(N, C, H, W)`` input only (torch ``nn.BatchNorm2d``)."""
+
+    ndim = (4,)

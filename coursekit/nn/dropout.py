@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["dropout_forward", "dropout_backward"]
+__all__ = ["dropout_forward", "dropout_backward", "Dropout"]
 
 _MODES = ("inverted", "classic")
 
@@ -67,3 +67,31 @@ def dropout_backward(dout, cache):
     if isinstance(mask, np.ndarray) and mask.shape != np.shape(dout):
         raise ValueError(f"dout must have the shape of x {mask.shape}, got {np.shape(dout)}")
     return dout * mask
+
+
+# --------------------------------------------------------------------------- module
+from .modules import Module  # noqa: E402  (module class below builds on the functions above)
+
+
+class Dropout(Module):
+    """Dropout module (torch ``nn.Dropout``): drops with probability ``p`` in training mode.
+
+    rng: ``np.random.Generator`` or int seed for the masks; mode: "inverted" or "classic".
+    No parameters.
+    """
+
+    def __init__(self, p: float = 0.5, rng=None, mode: str = "inverted"):
+        super().__init__()
+        dropout_forward(np.zeros(1), p, False, mode=mode)  # validates p and mode
+        self.p, self.mode, self.rng = float(p), mode, _as_rng(rng)
+
+    def forward(self, x):
+        out, self._cache = dropout_forward(np.asarray(x), self.p, self.training, self.rng,
+                                           self.mode)
+        return out
+
+    def backward(self, dout):
+        return dropout_backward(dout, self._need_cache())
+
+    def extra_repr(self):
+        return f"p={self.p}, mode={self.mode!r}"
