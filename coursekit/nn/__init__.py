@@ -16,3 +16,6 @@ from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, max
 from .schedules import (constant, cosine, exponential, inverse_time, linear_warmup,
                         make_schedule, one_cycle, schedule_values, step_decay)
 from .trainer import Trainer, TrainHistory, accuracy
+from .batchnorm import (BatchNorm, BatchNorm1d, BatchNorm2d, batchnorm_backward,
+                        batchnorm_forward, batchnorm_state)
+from .dropout import Dropout, dropout_backward, dropout_forward
