@@ -73,7 +73,7 @@ def test_regularization_check(batch):
         model, *batch, penalty=lambda m: -l2_penalty(m, 0.1))
     assert not wrong_sign and "did not raise" in wrong_sign.message
     detached = checks.check_regularization_raises_loss(
-        model, *batch, penalty=lambda m: float(l2_penalty(m, 0.1)))
+        model, *batch, penalty=lambda m: l2_penalty(m, 0.1).detach())
     assert not detached and "no gradient" in detached.message
     assert not checks.check_regularization_raises_loss(model, *batch, lam=0.0)
 
