@@ -172,3 +172,18 @@ def test_nn_does_not_import_torch():
     import sys
     code = "import sys, coursekit.nn; assert 'torch' not in sys.modules, 'coursekit.nn imported torch'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_conv_backward_in_small_chunks_matches_torch(monkeypatch):
+    """The fast backward builds gradient columns a few images at a time; force 1 per chunk."""
+    from coursekit.nn import conv
+    monkeypatch.setattr(conv, "_DCOL_CHUNK_BYTES", 1)
+    r = _rng(11)
+    x, w, b = r.standard_normal((3, 2, 7, 8)), r.standard_normal((4, 2, 3, 3)), r.standard_normal(4)
+    out, cache = nn.conv2d_forward(x, w, b, stride=2, padding=1)
+    dout = r.standard_normal(out.shape)
+    xt, wt = _torch(x), _torch(w)
+    F.conv2d(xt, wt, torch.tensor(b), stride=2, padding=1).backward(torch.tensor(dout))
+    dx, dw, _ = nn.conv2d_backward(dout, cache)
+    assert nn.rel_error(dx, xt.grad.numpy()) < TOL
+    assert nn.rel_error(dw, wt.grad.numpy()) < TOL

@@ -5,19 +5,22 @@
 Two implementations with the same results:
 
 - ``method="naive"``: four nested loops, one dot product per output number. Read this one.
-- ``method="fast"``: im2col + one matrix product per image; the backward pass is three
-  matrix products and a col2im. At most one column buffer is alive per call (the forward
-  pass does not keep its columns: the backward pass rebuilds them, then frees them before
-  allocating the gradient columns).
+- ``method="fast"``: im2col + one matrix product per image. The forward pass builds the
+  one column buffer and keeps it in the cache; the backward pass is a set of matrix
+  products: ``dw = dout @ cols.T`` and the gradient columns ``w.T @ dout``, which col2im's
+  accumulation adds back into the (padded) input positions they came from. The gradient
+  columns are made a few images at a time (at most 8 MiB), never as a second full column
+  buffer.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ._checks import as_array, check_4d, check_positive_int, out_size
-from .im2col import col2im, im2col, pad4d
+from .im2col import im2col, pad4d
 
 METHODS = ("fast", "naive")
+_DCOL_CHUNK_BYTES = 8 * 2**20  # backward: gradient columns are built this many bytes at a time
 
 
 def _check_method(method: str) -> str:
@@ -61,10 +64,9 @@ def conv2d_forward(x, w, b, stride: int = 1, padding: int = 0, method: str = "fa
     else:
         cols = im2col(x, w.shape[2], w.shape[3], stride, padding)      # (N, K, P)
         out = np.matmul(w.reshape(F, -1), cols)                          # (N, F, P)
-        del cols
         out += b[None, :, None]
         out = out.reshape(N, F, Ho, Wo)
-    cache = (x, w, b, stride, padding, method)
+    cache = (x, w, b, stride, padding, method, cols if method == "fast" else None)
     return out, cache
 
 
@@ -74,7 +76,7 @@ def conv2d_backward(dout, cache):
     dout: (N, F, Ho, Wo) upstream gradient; cache from :func:`conv2d_forward`.
     Returns ``(dx, dw, db)`` with the shapes of x, w and b.
     """
-    x, w, b, stride, padding, method = cache
+    x, w, b, stride, padding, method, cols = cache
     dout = as_array(dout, "dout")
     expected = conv2d_output_shape(x.shape, w.shape, stride, padding)
     if dout.shape != expected:
@@ -85,13 +87,27 @@ def conv2d_backward(dout, cache):
     _, C, HH, WW = w.shape
     d3 = dout.reshape(N, F, Ho * Wo)
     db = d3.sum(axis=(0, 2))
-    cols = im2col(x, HH, WW, stride, padding)                         # (N, K, P)
     # dw[f, k] = sum_n sum_p dout[n, f, p] * cols[n, k, p]: one matrix product per image
     dw = np.matmul(d3, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
-    del cols                                                           # free before dcols
-    dcols = np.matmul(w.reshape(F, -1).T, d3)                          # (N, K, P)
-    dx = col2im(dcols, x.shape, HH, WW, stride, padding)
-    return dx, dw, db
+    # dx: the gradient columns dcols = w2.T @ dout, scattered back by col2im's
+    # accumulation. They are built a few images at a time (a chunk of at most
+    # _DCOL_CHUNK_BYTES), never as a second full column buffer. Rows are ordered
+    # (i, j, c) so that each kernel offset's block is one contiguous (C, Ho, Wo) slab.
+    H, W = x.shape[2:]
+    dtype = np.result_type(dout, w)
+    dxp = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=dtype)
+    w_t = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(HH * WW * C, F)
+    per_image = HH * WW * C * Ho * Wo * dtype.itemsize
+    step = max(1, min(N, _DCOL_CHUNK_BYTES // max(per_image, 1)))
+    s = stride
+    for n0 in range(0, N, step):
+        dc = np.matmul(w_t, d3[n0:n0 + step]).reshape(-1, HH, WW, C, Ho, Wo)
+        for i in range(HH):
+            for j in range(WW):
+                dxp[n0:n0 + step, :, i:i + s * Ho:s, j:j + s * Wo:s] += dc[:, i, j]
+    if padding:
+        dxp = np.ascontiguousarray(dxp[:, :, padding:padding + H, padding:padding + W])
+    return dxp, dw, db
 
 
 def _forward_naive(x, w, b, stride, padding, Ho, Wo):
