@@ -289,7 +289,7 @@ def _train_step(model, x, y, loss_fn, optimizer, scaler, dev, amp, clip, weights
         out = model(x)
         batch_loss = loss_fn(out.float(), y)
     if not torch.isfinite(batch_loss):
-        raise FloatingPointError(f"the training loss became {float(batch_loss)}; lower the "
+        raise FloatingPointError(f"the training loss became {float(batch_loss.detach())}; lower the "
                                  "learning rate or check the data/initialization")
     scaler.scale(batch_loss).backward()
     scaler.unscale_(optimizer)
