@@ -1,0 +1,170 @@
+"""``coursekit autograde ASSIGNMENT [--parallel N] [--student S] [--resume]``: a batch.
+
+Each submission is one transaction: graded in a worker thread (the student's code runs in a
+sandboxed child), then — in this thread only, so the gradebook has a single writer — its
+scores go to nbgrader's gradebook, its feedback and autograded notebook are written, and
+finally its journal record ``<grading dir>/autograde/<assignment>/<student>.json`` is
+written atomically with its status. ``--resume`` skips submissions whose journal record
+exists and whose files are unchanged (checksum), so a batch killed with SIGKILL finishes
+without re-grading or losing anything. The gradebook is backed up before every batch.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import feedback as feedback_mod
+from . import gradebook
+from .notebook import InvalidNotebook, folder_checksum, parse_notebook
+from .runner import SubmissionResult, find_notebook, grade_submission, prepare
+
+
+def default_grading_dir() -> Path:
+    """``$COURSEKIT_GRADING_DIR`` or ``~/.cache/coursekit/grading`` (as nbgrader_config.py)."""
+    env = os.environ.get("COURSEKIT_GRADING_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return (Path(cache) / "coursekit" / "grading").resolve()
+
+
+@dataclass
+class BatchReport:
+    """What a batch did: results per student, who was resumed (not re-graded), timing."""
+
+    assignment: str
+    results: dict = field(default_factory=dict)
+    resumed: list = field(default_factory=list)
+    graded: list = field(default_factory=list)
+    backup: Path | None = None
+    seconds: float = 0.0
+    prepare_seconds: float = 0.0
+
+    def table(self) -> list[tuple]:
+        return [(s, r.status, f"{r.score:g}", f"{r.max_score:g}", "yes" if r.tampered else "")
+                for s, r in sorted(self.results.items())]
+
+
+def journal_path(grading_dir: Path, assignment: str, student: str) -> Path:
+    return Path(grading_dir) / "autograde" / assignment / f"{student}.json"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_journal(grading_dir: Path, assignment: str, student: str) -> SubmissionResult | None:
+    p = journal_path(grading_dir, assignment, student)
+    try:
+        return SubmissionResult.from_dict(json.loads(p.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def list_students(submitted_dir: Path, assignment: str) -> list[str]:
+    if not Path(submitted_dir).is_dir():
+        return []
+    return sorted(p.name for p in Path(submitted_dir).iterdir()
+                  if p.is_dir() and (p / assignment).is_dir() and not p.name.startswith("."))
+
+
+def _student_cells(folder: Path, assignment: str):
+    path, _ = find_notebook(folder, assignment)
+    if path is None:
+        return None
+    try:
+        return parse_notebook(path.read_bytes())
+    except (InvalidNotebook, OSError):
+        return None
+
+
+def commit(a, result: SubmissionResult, grading_dir: Path, folder: Path, html: bool) -> None:
+    """Write one graded submission: gradebook, autograded notebook, feedback, then journal."""
+    gradebook.write_scores(grading_dir, result)
+    cells = _student_cells(folder, a.name)
+    feedback_mod.write(result, a.release, a.source, cells, grading_dir, html_out=html)
+    _write_atomic(journal_path(grading_dir, a.name, result.student),
+                  json.dumps(result.to_dict(), indent=1))
+
+
+def autograde(assignment: str, *, root: Path | None = None, grading_dir: Path | None = None,
+              submitted_dir: Path | None = None, students: list[str] | None = None,
+              parallel: int | None = None, resume: bool = False, fast: bool | None = None,
+              seed: int | None = None, html: bool = True, progress: bool = True,
+              log=print) -> BatchReport:
+    """Grade every submission of ``assignment`` (see the module docstring)."""
+    from coursekit.config import fast_mode
+    from .release import course_root
+
+    t0 = time.perf_counter()
+    root = Path(root or course_root())
+    grading_dir = Path(grading_dir or default_grading_dir()).resolve()
+    grading_dir.mkdir(parents=True, exist_ok=True)
+    submitted_dir = Path(submitted_dir or grading_dir / "submitted")
+    fast = fast_mode() if fast is None else fast
+    parallel = max(1, int(parallel or os.cpu_count() or 1))
+    report = BatchReport(assignment)
+    names = list_students(submitted_dir, assignment)
+    if students:
+        missing = sorted(set(students) - set(names))
+        if missing:
+            raise ValueError(f"no submission of {assignment} for {missing} in {submitted_dir}")
+        names = [s for s in names if s in set(students)]
+    report.backup = gradebook.backup(grading_dir)
+    gradebook.ensure_assignment(grading_dir, root, assignment)
+    a = prepare(assignment, root, grading_dir, fast=fast, seed=seed)
+    report.prepare_seconds = time.perf_counter() - t0
+
+    todo = []
+    for s in names:
+        folder = submitted_dir / s / assignment
+        if resume:
+            old = load_journal(grading_dir, assignment, s)
+            if old is not None and old.checksum == folder_checksum(folder):
+                report.results[s] = old
+                report.resumed.append(s)
+                continue
+        todo.append(s)
+    if progress and report.resumed:
+        log(f"resuming: {len(report.resumed)} already graded, {len(todo)} to go")
+
+    bar = None
+    if progress and todo:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(todo), desc=f"autograde {assignment}", unit="submission")
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        futures = {pool.submit(_safe_grade, a, s, submitted_dir / s / assignment): s for s in todo}
+        for fut in as_completed(futures):
+            s = futures[fut]
+            result = fut.result()
+            commit(a, result, grading_dir, submitted_dir / s / assignment, html)
+            report.results[s] = result
+            report.graded.append(s)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(f"{s}: {result.status} {result.score:g}/{result.max_score:g}")
+    if bar is not None:
+        bar.close()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _safe_grade(a, student: str, folder: Path) -> SubmissionResult:
+    try:
+        return grade_submission(a, student, folder)
+    except Exception as e:  # noqa: BLE001 - a grader bug must not stop the batch
+        r = SubmissionResult(student, a.name, f"error: grader failed ({type(e).__name__}: {e})"[:300],
+                             max_score=a.max_score, checksum=folder_checksum(folder))
+        from .runner import score_tests
+        r.tests = score_tests(a, {}, reason=r.status)
+        return r

@@ -1,0 +1,165 @@
+"""The UNTRUSTED side of grading: runs a student's code cells, then calls graded functions.
+
+Started by the trusted runner inside the sandbox as
+``python -m coursekit.grading.child job.json`` in a scratch directory holding only
+``job.json`` (the cells to run: the student's answers plus the release's locked set-up
+cells; never any test cell). Protocol:
+
+1. execute every cell in an IPython shell (errors, ``sys.exit`` and timeouts are recorded and
+   execution goes on with the next cell, as in a notebook run with errors allowed);
+2. only then read the cases (calls and inputs, wire format) from stdin;
+3. call the student's functions and stream one frame per case to the file descriptor
+   ``$COURSEKIT_RESULT_FD`` (plain data only: see :mod:`coursekit.grading.wire`).
+
+Nothing here is trusted: the student's code can change any of it, which only changes the
+values sent back; scoring happens in the parent against the reference outputs it keeps.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+
+_write = os.write
+_read = os.read
+
+
+class CellTimeout(Exception):
+    """A cell or graded call ran past its time limit."""
+
+
+def _alarm(seconds: float):
+    def handler(signum, frame):
+        raise CellTimeout(f"ran longer than {seconds:g} s")
+    signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, max(float(seconds), 0.001))
+
+
+def _cancel_alarm():
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        return f"{type(exc).__name__}: {exc}"[:500]
+    except Exception:  # noqa: BLE001 - student exception with a broken __str__
+        return "exception with an unprintable message"
+
+
+def _send(fd: int, obj) -> None:
+    from coursekit.grading import wire
+
+    data = wire.frame(wire.pack(obj))
+    view = memoryview(data)
+    while view:
+        n = _write(fd, view)
+        view = view[n:]
+
+
+def _make_shell():
+    from traitlets.config import Config
+    from IPython.core.interactiveshell import InteractiveShell
+
+    cfg = Config()
+    cfg.HistoryManager.enabled = False
+    cfg.InteractiveShell.colors = "NoColor"
+    return InteractiveShell.instance(config=cfg)
+
+
+def run_cells(shell, cells: list[str], cell_timeout: float) -> list[dict]:
+    """Execute each cell; return [{'cell': i, 'error': '...'}] for cells that failed."""
+    errors = []
+    for i, source in enumerate(cells):
+        err = None
+        try:
+            _alarm(cell_timeout)
+            result = shell.run_cell(source, store_history=False, silent=False)
+            err = result.error_before_exec or result.error_in_exec
+        except BaseException as e:  # noqa: BLE001 - includes SystemExit and CellTimeout
+            err = e
+        finally:
+            _cancel_alarm()
+        if err is not None:
+            errors.append({"cell": i, "error": _describe(err)})
+    return errors
+
+
+def _resolve(value, results):
+    from coursekit.grading.wire import Ref
+
+    if isinstance(value, Ref):
+        out = results[value.path[0]]
+        for p in value.path[1:]:
+            out = out[p]
+        return out
+    if isinstance(value, list):
+        return [_resolve(v, results) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_resolve(v, results) for v in value)
+    if isinstance(value, dict):
+        return {k: _resolve(v, results) for k, v in value.items()}
+    return value
+
+
+def run_case(namespace: dict, case: dict, call_timeout: float) -> dict:
+    """Run one case's steps in ``namespace``; return {'values': [...]} or {'error': ...}."""
+    results = []
+    try:
+        for step in case["steps"]:
+            fn = namespace.get(step["fn"])
+            if not callable(fn):
+                return {"error": f"NameError: {step['fn']!r} is not defined (or not a function)"}
+            args = _resolve(step["args"], results)
+            kwargs = _resolve(step["kwargs"], results)
+            _alarm(call_timeout)
+            try:
+                results.append(fn(*args, **kwargs))
+            finally:
+                _cancel_alarm()
+        values = []
+        for path in case["returns"]:
+            out = results[path[0]]
+            for p in path[1:]:
+                out = out[p]
+            values.append(out)
+        return {"values": values}
+    except BaseException as e:  # noqa: BLE001
+        return {"error": _describe(e)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    fd = int(os.environ["COURSEKIT_RESULT_FD"])
+    with open(argv[0], encoding="utf-8") as f:
+        job = json.load(f)
+    cell_timeout = float(job.get("cell_timeout", 60))
+    t0 = time.perf_counter()
+    shell = _make_shell()
+    errors = run_cells(shell, job["cells"], cell_timeout)
+    _send(fd, {"kind": "cells", "errors": errors, "seconds": time.perf_counter() - t0})
+
+    chunks = []
+    while True:
+        chunk = _read(0, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    from coursekit.grading import wire
+
+    request = wire.unpack(b"".join(chunks), allow_refs=True)
+    namespace = shell.user_ns
+    for i, case in enumerate(request["cases"]):
+        out = run_case(namespace, case, float(job.get("call_timeout", cell_timeout)))
+        out.update(kind="case", index=i)
+        try:
+            _send(fd, out)
+        except BaseException as e:  # noqa: BLE001 - unencodable student value
+            _send(fd, {"kind": "case", "index": i, "error": f"could not send result: {_describe(e)}"})
+    _send(fd, {"kind": "done"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

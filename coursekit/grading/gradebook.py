@@ -1,0 +1,94 @@
+"""Writing trusted scores into nbgrader's gradebook through nbgrader's own API.
+
+``nbgrader export``, the formgrader and feedback then show coursekit's scores. Only
+``auto_score`` of test cells is written: manual scores and extra credit are never touched
+(they stay the instructor's), and a cell with an instructor's manual score keeps
+``needs_manual_grade`` for review, as nbgrader does.
+"""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+from .notebook import read_cells
+
+
+def db_url(grading_dir: Path) -> str:
+    return "sqlite:///" + str(Path(grading_dir).resolve() / "gradebook.db")
+
+
+def backup(grading_dir: Path) -> Path | None:
+    """Copy ``gradebook.db`` to ``backups/gradebook-<time>.db`` (sqlite online backup)."""
+    src = Path(grading_dir) / "gradebook.db"
+    if not src.exists():
+        return None
+    dest_dir = Path(grading_dir) / "backups"
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / time.strftime("gradebook-%Y%m%d-%H%M%S.db")
+    n = 1
+    while dest.exists():
+        dest = dest_dir / time.strftime(f"gradebook-%Y%m%d-%H%M%S-{n}.db")
+        n += 1
+    with sqlite3.connect(src) as s, sqlite3.connect(dest) as d:
+        s.backup(d)
+    return dest
+
+
+def ensure_assignment(grading_dir: Path, root: Path, name: str) -> None:
+    """Record the assignment's cells in the gradebook (as ``nbgrader generate_assignment``
+    does) when it is not there yet."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url(grading_dir)) as gb:
+        try:
+            assignment = gb.find_assignment(name)
+            if any(nb.name == name for nb in assignment.notebooks):
+                return
+        except MissingEntry:
+            pass
+    from .release import generate_release
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        generate_release(root, name, Path(tmp), db=db_url(grading_dir))
+
+
+def write_scores(grading_dir: Path, result, timestamp: str | None = None) -> None:
+    """Store one SubmissionResult: student, submission and each test cell's auto_score."""
+    import warnings
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url(grading_dir)) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
+        gb.update_or_create_student(result.student)
+        kwargs = {"timestamp": timestamp} if timestamp else {}
+        gb.update_or_create_submission(result.assignment, result.student, **kwargs)
+        for t in result.tests:
+            grade = gb.find_grade(t.grade_id, result.assignment, result.assignment, result.student)
+            grade.auto_score = float(t.score)
+            grade.needs_manual_grade = grade.manual_score is not None
+        gb.db.commit()
+
+
+def scores(grading_dir: Path, name: str) -> dict[str, float]:
+    """student -> total score of ``name`` as nbgrader computes it from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url(grading_dir)) as gb:
+        return {s.student.id: float(s.score) for s in gb.assignment_submissions(name)}
+
+
+def max_points(root: Path, name: str) -> float:
+    cells = read_cells(Path(root) / "solutions" / name / f"{name}.ipynb")
+    return float(sum(float(c.nbgrader.get("points", 0)) for c in cells if c.is_test))
+
+
+def restore(backup_path: Path, grading_dir: Path) -> None:
+    """Put a backup back in place (the current gradebook is kept as gradebook.db.replaced)."""
+    db = Path(grading_dir) / "gradebook.db"
+    if db.exists():
+        shutil.copy2(db, db.with_suffix(".db.replaced"))
+    shutil.copy2(backup_path, db)

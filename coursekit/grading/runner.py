@@ -1,0 +1,254 @@
+"""The TRUSTED grader: scores one submission without ever running student code itself.
+
+For each submission: parse and merge the notebook with the release (no test cell is run),
+start :mod:`coursekit.grading.child` in the sandbox on a scratch directory holding only the
+merged cells, send the spec's inputs, read back plain data, and compare it here with the
+reference outputs (computed once per batch by running the instructor's solution the same
+way). Hidden inputs exist in the child only as arguments of the calls being graded;
+reference outputs and hidden test code never leave this process.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import wire
+from .notebook import InvalidNotebook, Merged, folder_checksum, merge, parse_notebook, read_cells
+from .sandbox import Limits, run_sandboxed
+from .spec import Test, grading_seed, load_spec, make_tests
+
+
+@dataclass
+class TestResult:
+    """Score of one test (one nbgrader grade cell). ``messages`` stay instructor-side for
+    hidden tests: feedback shows only passed/failed and points."""
+
+    grade_id: str
+    points: float
+    score: float
+    hidden: bool
+    passed: int
+    total: int
+    messages: list = field(default_factory=list)
+    description: str = ""
+
+
+@dataclass
+class SubmissionResult:
+    """One submission's transaction record."""
+
+    student: str
+    assignment: str
+    status: str                      # graded | timeout | error: ...
+    score: float = 0.0
+    max_score: float = 0.0
+    tests: list = field(default_factory=list)
+    tampered: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    cell_errors: list = field(default_factory=list)
+    checksum: str = ""
+    seconds: float = 0.0
+    notebook: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SubmissionResult":
+        d = dict(d)
+        d["tests"] = [TestResult(**t) for t in d.get("tests", [])]
+        return cls(**d)
+
+
+@dataclass
+class Assignment:
+    """Everything the trusted side prepares once per batch."""
+
+    name: str
+    root: Path
+    release: list            # release cells (student-facing structure)
+    source: list             # instructor cells (with solutions and hidden tests)
+    tests: list              # spec Tests with hidden inputs drawn
+    cases: list              # flattened [(test_index, Case)]
+    expected: list           # expected values per flattened case
+    request: bytes           # wire-packed inputs sent to each child
+    limits: Limits
+    cell_timeout: float
+    fast: bool
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(t.points for t in self.tests))
+
+
+def notebook_settings(root: Path, name: str) -> dict:
+    """``metadata["coursekit"]`` of the instructor notebook (cell_timeout, total_timeout, ...)."""
+    nb = json.loads((Path(root) / "solutions" / name / f"{name}.ipynb").read_text())
+    return dict(nb.get("metadata", {}).get("coursekit", {}))
+
+
+def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int | None = None) -> Assignment:
+    """Load release, source and spec; draw hidden inputs; compute reference outputs."""
+    root = Path(root)
+    src_path = root / "solutions" / name / f"{name}.ipynb"
+    rel_path = root / "assignments" / name / f"{name}.ipynb"
+    for p in (src_path, rel_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"{p} not found (is {name!r} an assignment? regenerate the release "
+                                    f"with `coursekit release {name}`)")
+    source, release = read_cells(src_path), read_cells(rel_path)
+    module = load_spec(root, name)
+    seed = grading_seed(grading_dir) if seed is None else seed
+    tests = make_tests(module, name, seed, fast)
+    _check_spec_matches(name, tests, source)
+    settings = notebook_settings(root, name)
+    cell_timeout = float(settings.get("cell_timeout", 30))
+    total = float(settings.get("fast_total_timeout" if fast else "total_timeout", 120))
+    limits = Limits(wall_s=total, cpu_s=int(total * 2) + 5, memory_mb=int(settings.get("memory_mb", 3072)),
+                    output_bytes=1_000_000)
+    cases = [(ti, c) for ti, t in enumerate(tests) for c in t.cases]
+    request = wire.pack({"cases": [c.to_wire() for _, c in cases]})
+    a = Assignment(name, root, release, source, tests, cases, [None] * len(cases), request, limits,
+                   cell_timeout, fast)
+    need = [i for i, (_, c) in enumerate(cases) if c.needs_reference]
+    if need:
+        ref_cells = [c.source for c in source if c.cell_type == "code" and not c.is_test]
+        run = run_child(a, ref_cells)
+        for i in need:
+            out = run["cases"].get(i)
+            if out is None or "values" not in out:
+                why = out.get("error") if out else run["status"]
+                raise RuntimeError(f"{name}: the reference solution failed on case {i} "
+                                   f"({cases[i][1].label}): {why}; cell errors: {run['cell_errors']}"
+                                   f"\n{run['stderr'][-2000:]}")
+            a.expected[i] = out["values"]
+    for i, (_, c) in enumerate(cases):
+        if not c.needs_reference:
+            a.expected[i] = list(c.expected)
+    return a
+
+
+def _check_spec_matches(name: str, tests: list[Test], source: list) -> None:
+    cells = {c.grade_id: c for c in source if c.is_test}
+    ids = {t.grade_id for t in tests}
+    if ids != set(cells):
+        raise ValueError(f"{name}: spec tests {sorted(ids)} do not match the notebook's test cells "
+                         f"{sorted(cells)}")
+    for t in tests:
+        pts = float(cells[t.grade_id].nbgrader.get("points", 0))
+        if pts != float(t.points):
+            raise ValueError(f"{name}: test {t.grade_id!r} is worth {t.points} in the spec but {pts} "
+                             f"in the notebook")
+
+
+def run_child(a: Assignment, cells: list[str]) -> dict:
+    """Run cells + cases in the sandbox; returns status, cell errors, case outputs, stderr."""
+    job = json.dumps({"cells": cells, "cell_timeout": a.cell_timeout}).encode()
+    env = {"COURSEKIT_FAST": "1" if a.fast else "0"}
+    res = run_sandboxed([sys.executable, "-m", "coursekit.grading.child", "job.json"],
+                        files={"job.json": job}, stdin=a.request, env=env, limits=a.limits)
+    frames, _complete = wire.read_frames(res.result or b"")
+    cases, cell_errors, done = {}, [], False
+    for payload in frames:
+        try:
+            msg = wire.unpack(payload)
+        except wire.WireError as e:
+            cell_errors.append({"cell": -1, "error": f"unreadable result frame: {e}"})
+            continue
+        if not isinstance(msg, dict):
+            continue
+        kind = msg.get("kind")
+        if kind == "cells" and isinstance(msg.get("errors"), list):
+            cell_errors = [e for e in msg["errors"] if isinstance(e, dict)][:200]
+        elif kind == "case" and type(msg.get("index")) is int and msg["index"] not in cases:
+            vals = msg.get("values")
+            cases[msg["index"]] = ({"values": vals} if isinstance(vals, list)
+                                   else {"error": str(msg.get("error", "no result"))[:500]})
+        elif kind == "done":
+            done = True
+    if done:
+        status = "graded"
+    elif res.status == "timeout":
+        status = "timeout"
+    elif res.status.startswith(("error: exit code", "error: killed by signal")) or res.status == "ok":
+        status = f"error: kernel died ({res.status})" if res.status != "ok" else "error: kernel died"
+    else:
+        status = res.status
+    return {"status": status, "sandbox": res.status, "cases": cases, "cell_errors": cell_errors,
+            "stderr": res.stderr.decode("utf-8", "replace"), "seconds": res.seconds}
+
+
+def score_tests(a: Assignment, outputs: dict, reason: str = "") -> list[TestResult]:
+    """Compare outputs (case index -> {'values'|'error'}) with the expected values."""
+    results = []
+    for ti, test in enumerate(a.tests):
+        fractions, messages = [], []
+        for i, (tj, case) in enumerate(a.cases):
+            if tj != ti:
+                continue
+            out = outputs.get(i)
+            if out is None:
+                fractions.append(0.0)
+                messages.append(f"{case.label}: not graded ({reason or 'no result'})")
+            elif "error" in out:
+                fractions.append(0.0)
+                messages.append(f"{case.label}: {out['error']}")
+            else:
+                frac, msg = test.compare.score(a.expected[i], out["values"])
+                fractions.append(frac)
+                if msg:
+                    messages.append(f"{case.label}: {msg}")
+        mean = sum(fractions) / len(fractions) if fractions else 0.0
+        results.append(TestResult(test.grade_id, float(test.points), round(test.points * mean, 2),
+                                  test.hidden, sum(1 for f in fractions if f >= 1), len(fractions),
+                                  messages[:20], test.description))
+    return results
+
+
+def find_notebook(folder: Path, name: str) -> tuple[Path | None, str]:
+    """The submission's notebook (tolerating a single renamed one) and a note."""
+    expected = folder / f"{name}.ipynb"
+    if expected.is_file():
+        return expected, ""
+    others = sorted(p for p in folder.glob("*.ipynb") if p.is_file()) if folder.is_dir() else []
+    if len(others) == 1:
+        return others[0], f"notebook was renamed to {others[0].name}"
+    return None, ""
+
+
+def grade_submission(a: Assignment, student: str, folder: Path) -> SubmissionResult:
+    """Grade one submission folder (never modified); always returns a result."""
+    t0 = time.perf_counter()
+    res = SubmissionResult(student, a.name, "error: not graded", max_score=a.max_score)
+    res.checksum = folder_checksum(folder)
+    path, note = find_notebook(folder, a.name)
+    if note:
+        res.notes.append(note)
+    if path is None:
+        res.status = f"error: missing notebook ({a.name}.ipynb not submitted)"
+    else:
+        res.notebook = path.name
+        try:
+            cells = parse_notebook(path.read_bytes())
+        except InvalidNotebook as e:
+            res.status = f"error: invalid notebook ({e})"
+            cells = None
+        if cells is not None:
+            merged: Merged = merge(a.release, cells)
+            res.tampered, res.notes = merged.tampered, res.notes + merged.notes
+            run = run_child(a, merged.cells)
+            res.status = run["status"]
+            res.cell_errors = run["cell_errors"]
+            res.tests = score_tests(a, run["cases"], reason=res.status)
+    if not res.tests:
+        res.tests = score_tests(a, {}, reason=res.status)
+    res.score = round(sum(t.score for t in res.tests), 2)
+    after = folder_checksum(folder)
+    if after != res.checksum:
+        res.status = "error: submission changed during grading"
+        res.notes.append(f"checksum before {res.checksum[:12]}, after {after[:12]}")
+    res.seconds = round(time.perf_counter() - t0, 3)
+    return res
