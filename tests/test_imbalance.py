@@ -1,0 +1,43 @@
+"""coursekit.imbalance: imbalanced shapes and resampling."""
+import numpy as np
+import pytest
+import torch
+
+from coursekit import imbalance
+
+
+def test_long_tail_counts():
+    c = imbalance.long_tail_counts(5, 1000, 100)
+    assert c[0] == 1000 and c[-1] == 10 and np.all(np.diff(c) < 0)
+    with pytest.raises(ValueError):
+        imbalance.long_tail_counts(1, 10, 2)
+
+
+def test_imbalanced_shapes_long_tail_and_binary():
+    x, y = imbalance.imbalanced_shapes("train", n=600, imbalance_factor=10, size=16)
+    counts = imbalance.class_counts(y)
+    assert x.shape[1:] == (3, 16, 16) and len(x) == len(y)
+    assert abs(len(y) - 600) < 30 and counts[0] / counts[-1] == pytest.approx(10, rel=0.15)
+    xb, yb = imbalance.imbalanced_shapes("val", n=400, positive="star", positive_fraction=0.05,
+                                         size=16)
+    assert len(yb) == 400 and yb.sum() == 20 and set(np.unique(yb)) == {0, 1}
+    with pytest.raises(ValueError, match="positive"):
+        imbalance.imbalanced_shapes(positive="hexagon", n=50)
+
+
+def test_resampling():
+    y = np.array([0] * 90 + [1] * 9 + [2] * 1)
+    over = imbalance.oversample_indices(y)
+    assert np.bincount(y[over]).tolist() == [90, 90, 90]
+    assert set(over[y[over] == 0]) == set(range(90))          # nothing of the majority lost
+    under = imbalance.undersample_indices(y)
+    assert np.bincount(y[under]).tolist() == [1, 1, 1]
+    sampler = imbalance.balanced_sampler(y, num_samples=30000)
+    drawn = np.bincount(y[np.array(list(sampler))], minlength=3) / 30000
+    np.testing.assert_allclose(drawn, [1 / 3] * 3, atol=0.02)
+    idx = imbalance.subsample_to_counts(y, [5, 2, 1])
+    assert np.bincount(y[idx]).tolist() == [5, 2, 1]
+    with pytest.raises(ValueError, match="only"):
+        imbalance.subsample_to_counts(y, [5, 20, 1])
+    with pytest.raises(ValueError, match="class indices"):
+        imbalance.oversample_indices(torch.tensor([0.5, 1.0]))
