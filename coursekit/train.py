@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 __all__ = ["device", "seed_everything", "History", "fit", "evaluate", "plot_history",
+           "mc_dropout_predict",
            "save_checkpoint", "load_checkpoint"]
 
 
@@ -469,3 +470,33 @@ def plot_history(history: History, **kwargs):
     from coursekit.viz.history import plot_history as _plot
 
     return _plot(history, **kwargs)
+
+
+# --------------------------------------------------------------------------- MC dropout
+@torch.no_grad()
+def mc_dropout_predict(model: nn.Module, x, samples: int = 20, seed: int | None = None):
+    """Monte-Carlo dropout: ``samples`` stochastic forward passes with dropout active
+    (BatchNorm stays in eval mode). x: (N, ...) tensor on the model's device.
+
+    Returns ``(mean_probs, std_probs)``, each (N, K): the average softmax over the passes
+    (the prediction) and its standard deviation across passes (an uncertainty estimate).
+    """
+    if not isinstance(samples, int) or samples < 2:
+        raise ValueError(f"samples must be an int >= 2, got {samples!r}")
+    drops = [m for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
+    if not drops:
+        raise ValueError("model has no dropout layers: MC dropout needs nn.Dropout modules")
+    gen_state = torch.get_rng_state()
+    if seed is not None:
+        torch.manual_seed(seed)
+    was = model.training
+    model.eval()
+    for m in drops:
+        m.train()
+    try:
+        probs = torch.stack([torch.softmax(model(x).float(), dim=1) for _ in range(samples)])
+    finally:
+        model.train(was)
+        if seed is not None:
+            torch.set_rng_state(gen_state)
+    return probs.mean(0), probs.std(0)

@@ -1,1 +1,2 @@
 """ipywidgets explorers, one per file. Widgets hold no maths: they call coursekit and draw."""
+from .bn_dropout_explorer import bn_dropout_explorer  # noqa: E402,F401  (H4)
