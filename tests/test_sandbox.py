@@ -171,6 +171,21 @@ def test_memory_bomb_is_memory_limit():
     assert res.status == "error: memory limit", (res.status, res.stderr[-300:])
 
 
+@needs_root
+def test_forked_memory_bomb_is_bounded_in_total():
+    """RLIMIT_AS is per process; the sum over all processes is polled (root mode)."""
+    res = run("""
+        import os, time
+        for _ in range(5):
+            if os.fork() == 0:
+                break
+        block = bytearray(120 * 1024 * 1024)   # touched (zeroed): resident
+        time.sleep(30)
+    """, limits=Limits(wall_s=20, memory_mb=256, total_memory_mb=300, nproc=16))
+    assert res.status == "error: memory limit", res.status
+    assert res.seconds < 10 and 300 <= res.max_rss_mb < 1000
+
+
 def test_numpy_memory_bomb_is_memory_limit():
     res = run("import numpy as np; a = np.ones((50_000, 50_000))", site=True,
               limits=Limits(wall_s=20, memory_mb=512))

@@ -81,7 +81,7 @@ class Limits:
 
     wall_s: float = 60.0          # wall clock, enforced by the grader -> "timeout"
     cpu_s: int = 60               # RLIMIT_CPU of each process -> "error: cpu limit"
-    memory_mb: int = 2048         # RLIMIT_AS (virtual memory) of each process
+    memory_mb: int = 2048         # RLIMIT_AS (address space) of each process; torch needs ~3300
     nproc: int = 64               # RLIMIT_NPROC (processes of the sandbox uid; root mode)
     fsize_mb: int = 64            # RLIMIT_FSIZE: largest file the child may write
     nofile: int = 256             # RLIMIT_NOFILE
@@ -89,6 +89,8 @@ class Limits:
     output_kill_bytes: int = 256 * 1024 * 1024  # total stdout+stderr past which the run is killed
     result_bytes: int = 64_000_000  # cap on the result pipe -> "error: result limit"
     tmp_mb: int = 64              # size of the private /tmp and /dev/shm (root mode)
+    total_memory_mb: int = 4096   # resident memory of ALL the child's processes (root mode,
+                                  # polled every 0.1 s) -> "error: memory limit"
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -192,7 +194,7 @@ def run_sandboxed(
             "newroot": str(newroot) if newroot else None,
             "ro_paths": _ro_paths(argv, readonly_paths) if root_mode else [],
         }
-        res = _supervise(cfg, stdin, limits)
+        res = _supervise(cfg, stdin, limits, uid)
         res.seconds = time.monotonic() - t0
         if uid is not None:
             res.isolation["leftover_killed"] = kill_uid(uid)
@@ -260,6 +262,19 @@ def _pids_of_uid(uid: int) -> list[int]:
         except (OSError, ValueError, IndexError):
             pass
     return out
+
+
+def _rss_of_uid(uid: int) -> int:
+    """Total resident memory (bytes) of the processes of ``uid``."""
+    total = 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for pid in _pids_of_uid(uid):
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * page
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
 
 
 class _Slot:
@@ -398,7 +413,7 @@ def _read_capped(scratch: Path, name: str, cap: int) -> bytes:
         os.close(fd)
 
 
-def _supervise(cfg: dict, stdin: bytes | None, limits: Limits) -> SandboxResult:
+def _supervise(cfg: dict, stdin: bytes | None, limits: Limits, uid: int | None) -> SandboxResult:
     """Start the supervisor, pump its pipes with caps, enforce the wall clock."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -439,6 +454,8 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits) -> SandboxResult:
         sel.register(fd, selectors.EVENT_READ)
     deadline = time.monotonic() + limits.wall_s
     total_out = 0
+    peak_rss = 0
+    next_poll = 0.0
     verdict = None  # set by the grader: "timeout", "error: output limit", ...
     kill_sent_at = None
     sup_done_at = None
@@ -446,6 +463,12 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits) -> SandboxResult:
         now = time.monotonic()
         if verdict is None and now > deadline:
             verdict = "timeout"
+        if uid is not None and verdict is None and now >= next_poll:
+            next_poll = now + 0.1
+            rss = _rss_of_uid(uid)
+            peak_rss = max(peak_rss, rss)
+            if rss > limits.total_memory_mb * 1024 * 1024:
+                verdict = "error: memory limit"
         if verdict is not None and kill_sent_at is None:
             kill_sent_at = now
             try:
@@ -458,7 +481,8 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits) -> SandboxResult:
             sup_done_at = now
         if sup_done_at is not None and now - sup_done_at > 0.5:
             break  # something outside the sandbox holds a pipe (basic mode): stop reading
-        timeout = 0.05 if (sup_done_at or kill_sent_at) else max(0.0, min(0.5, deadline - now))
+        poll = 0.1 if uid is not None else 0.5
+        timeout = 0.05 if (sup_done_at or kill_sent_at) else max(0.0, min(poll, deadline - now))
         for key, _ in sel.select(timeout):
             fd = key.fd
             try:
@@ -510,7 +534,8 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits) -> SandboxResult:
     res = SandboxResult(
         status="", returncode=rc, stdout=bytes(bufs[out_r]), stderr=bytes(bufs[err_r]),
         result=None if trunc[res_r] or not bufs[res_r] else bytes(bufs[res_r]),
-        cpu_s=float(msgs.get("cpu_s", 0.0)), max_rss_mb=float(msgs.get("max_rss_mb", 0.0)),
+        cpu_s=float(msgs.get("cpu_s", 0.0)),
+        max_rss_mb=max(float(msgs.get("max_rss_mb", 0.0)), peak_rss / 2**20),
         stdout_truncated=trunc[out_r], stderr_truncated=trunc[err_r],
         isolation=dict(msgs.get("isolation", {})),
     )
