@@ -111,9 +111,10 @@ def compare_values(expected, received, *, rtol: float = 1e-6, atol: float = 1e-8
     n_bad = int(np.count_nonzero(bad))
     if exp.ndim == 0:
         return f"{where}: expected {exp.item()!r}, received {rec.item()!r}"
+    exp_v, rec_v = exp[idx].item(), rec[idx].item()
     tol = "" if exact else f" (rtol={rtol:g}, atol={atol:g})"
     return (f"{where}: {n_bad} of {exp.size} entries differ{tol}; first mismatch at index "
-            f"{idx}: expected {exp[idx]!r}, received {rec[idx]!r}")
+            f"{idx}: expected {exp_v!r}, received {rec_v!r}")
 
 
 def _all_numbers(seq) -> bool:
@@ -138,6 +139,17 @@ def assert_equal(received, expected, *, name: str = "value") -> None:
         raise AssertionError(msg)
 
 
+def compare_returns(expected: list, received, **kw) -> str | None:
+    """Compare the list of a case's return values (one entry per graded return)."""
+    if not isinstance(received, list) or len(received) != len(expected):
+        return f"output: expected {len(expected)} value(s), received {_short(received)}"
+    for i, (e, r) in enumerate(zip(expected, received)):
+        msg = compare_values(e, r, where="output" if len(expected) == 1 else f"output {i}", **kw)
+        if msg:
+            return msg
+    return None
+
+
 @dataclass(frozen=True)
 class Close:
     """Grade by ``np.isclose`` with these tolerances."""
@@ -146,7 +158,7 @@ class Close:
     atol: float = 1e-8
 
     def score(self, expected, received) -> tuple[float, str | None]:
-        msg = compare_values(expected, received, rtol=self.rtol, atol=self.atol, where="output")
+        msg = compare_returns(expected, received, rtol=self.rtol, atol=self.atol)
         return (0.0, msg) if msg else (1.0, None)
 
 
@@ -155,7 +167,7 @@ class Exact:
     """Grade by exact equality (ints, bools, strings, tuples of them)."""
 
     def score(self, expected, received) -> tuple[float, str | None]:
-        msg = compare_values(expected, received, exact=True, where="output")
+        msg = compare_returns(expected, received, exact=True)
         return (0.0, msg) if msg else (1.0, None)
 
 

@@ -15,6 +15,18 @@ from pathlib import Path
 from .notebook import read_cells
 
 
+def ensure_tools_on_path() -> None:
+    """nbgrader runs the ``alembic`` command when it creates a gradebook: make the venv's
+    bin folder (where it is installed) reachable even when python was started by full path."""
+    import os
+    import sys
+
+    bindir = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if bindir not in parts:
+        os.environ["PATH"] = os.pathsep.join([bindir] + [p for p in parts if p])
+
+
 def db_url(grading_dir: Path) -> str:
     return "sqlite:///" + str(Path(grading_dir).resolve() / "gradebook.db")
 
@@ -41,6 +53,7 @@ def ensure_assignment(grading_dir: Path, root: Path, name: str) -> None:
     does) when it is not there yet."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    ensure_tools_on_path()
     with Gradebook(db_url(grading_dir)) as gb:
         try:
             assignment = gb.find_assignment(name)
@@ -61,6 +74,7 @@ def write_scores(grading_dir: Path, result, timestamp: str | None = None) -> Non
 
     from nbgrader.api import Gradebook
 
+    ensure_tools_on_path()
     with Gradebook(db_url(grading_dir)) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
         gb.update_or_create_student(result.student)

@@ -47,13 +47,16 @@ def generate_release(root: Path, name: str, release_dir: Path, db: str | None = 
     assignment folder. ``db``: gradebook URL to record the cells in (default: config's)."""
     from nbgrader.apps import NbGraderAPI
 
+    from .gradebook import ensure_tools_on_path
+
+    ensure_tools_on_path()
     over = {"release_directory": str(Path(release_dir).resolve()), "root": str(Path(root).resolve())}
     if db:
         over["db_url"] = db
     api = NbGraderAPI(config=nbgrader_config(Path(root), **over))
     out = api.generate_assignment(name, force=True, create=True)
     if not out.get("success"):
-        raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{out.get('error') or out.get('log')}")
+        raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{out.get('log')}\n{out.get('error')}")
     return Path(release_dir) / name
 
 
