@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
 __all__ = ["weight_values", "grad_values", "activation_values", "dead_relu_fraction",
-           "update_ratio_verdict", "update_ratio_report", "first_conv_weight"]
+           "update_ratio_verdict", "update_ratio_report"]
 
 
 def _check_model(model):
@@ -100,12 +99,3 @@ def update_ratio_report(history, epoch: int = -1) -> dict:
         raise ValueError("history has no update ratios: train with coursekit.train.fit first")
     return {k: (float(v[epoch]), update_ratio_verdict(float(v[epoch])))
             for k, v in ratios.items() if len(v)}
-
-
-def first_conv_weight(model: nn.Module) -> np.ndarray:
-    """The weights of the first ``Conv2d`` of ``model``: array (F, C, kH, kW)."""
-    _check_model(model)
-    for mod in model.modules():
-        if isinstance(mod, nn.Conv2d):
-            return mod.weight.detach().cpu().float().numpy()
-    raise ValueError("the model has no Conv2d layer")

@@ -36,17 +36,13 @@ def test_dead_relu_fraction_counts_killed_units():
     assert net.training                   # mode restored
 
 
-def test_update_ratio_report_and_first_conv():
+def test_update_ratio_report():
     hist = {"update_ratio": {"0.weight": [5e-2, 1e-3], "2.weight": [1e-6, 1e-5]}}
     rep = monitor.update_ratio_report(hist)
     assert rep["0.weight"] == (1e-3, "healthy") and "too small" in rep["2.weight"][1]
     assert "too large" in monitor.update_ratio_report(hist, epoch=0)["0.weight"][1]
     with pytest.raises(ValueError, match="fit"):
         monitor.update_ratio_report({"update_ratio": {}})
-    conv = nn.Sequential(nn.Conv2d(3, 4, 5), nn.ReLU())
-    assert monitor.first_conv_weight(conv).shape == (4, 3, 5, 5)
-    with pytest.raises(ValueError, match="Conv2d"):
-        monitor.first_conv_weight(_mlp())
 
 
 def _loader():

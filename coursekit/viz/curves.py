@@ -1,0 +1,111 @@
+"""Training curves for diagnosis: LR finder, noisy step losses, update/weight ratios."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["smooth", "plot_lr_finder", "plot_step_losses", "plot_update_ratios",
+           "plot_train_val_gap"]
+
+
+def smooth(values, beta: float = 0.9) -> np.ndarray:
+    """Bias-corrected exponential moving average of a 1-D sequence (what TensorBoard shows)."""
+    v = np.asarray(values, dtype=float)
+    out, avg = np.empty_like(v), 0.0
+    for i, x in enumerate(v):
+        avg = beta * avg + (1 - beta) * x
+        out[i] = avg / (1 - beta ** (i + 1))
+    return out
+
+
+def plot_lr_finder(result, ax=None):
+    """Loss against learning rate (log axis) from ``coursekit.lr_finder.lr_find``, raw and
+    smoothed, with the suggested rate marked. Returns the figure."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(result.lrs, result.losses, color="0.75", lw=1, label="loss per step")
+    ax.plot(result.lrs, result.smoothed, lw=2, label="smoothed")
+    ax.axvline(result.suggestion, color="C3", ls="--", label=f"suggestion {result.suggestion:.1e}")
+    ax.axvline(result.min_lr, color="C2", ls=":", label=f"lowest loss {result.min_lr:.1e}")
+    ax.set_xscale("log")
+    top = np.nanmax(result.smoothed[: max(3, len(result.smoothed) // 3)]) * 1.5
+    ax.set_ylim(max(0.0, np.nanmin(result.losses) * 0.8), top)
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("training loss")
+    ax.set_title("LR range test: the loss as the learning rate grows each step")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_step_losses(step_losses: dict, beta: float = 0.95, ax=None, xlabel="optimizer step"):
+    """Per-step training losses ``{label: sequence}`` (e.g. ``History.step_loss`` for several
+    batch sizes): faint raw curves and a smoothed line each; the band width is the noise of
+    the gradient estimate. Returns the figure."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    for i, (label, losses) in enumerate(step_losses.items()):
+        v = np.asarray(losses, dtype=float)
+        ax.plot(v, color=f"C{i}", alpha=0.3, lw=0.8)
+        ax.plot(smooth(v, beta), color=f"C{i}", lw=2,
+                label=f"{label} (std of step-to-step change {np.std(np.diff(v)):.3f})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("training loss")
+    ax.set_title("Loss per step: raw (faint) and smoothed")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_update_ratios(histories: dict, ax=None, healthy=(1e-4, 1e-2)):
+    """Per-layer update/weight ratio per epoch from ``History.update_ratio``, for one or
+    more runs ``{label: history}`` (log axis, the healthy band around 1e-3 shaded).
+    Returns the figure."""
+    if not isinstance(histories, dict):
+        histories = {"": histories}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    styles = ["-", "--", ":", "-."]
+    for i, (label, h) in enumerate(histories.items()):
+        ratios = h["update_ratio"] if isinstance(h, dict) else h.update_ratio
+        for j, (layer, vals) in enumerate(ratios.items()):
+            ax.plot(np.arange(1, len(vals) + 1), vals, styles[j % 4], color=f"C{i}", marker="o",
+                    ms=3, label=f"{label} {layer}".strip())
+    ax.axhspan(*healthy, color="C2", alpha=0.1, label="healthy band (~1e-3)")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("||update|| / ||weights||")
+    ax.set_title("Update/weight ratio per layer")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_train_val_gap(histories: dict, metric: str = "acc", axes=None):
+    """Train (solid) vs validation (dashed) curves for several runs ``{label: History}``,
+    one panel each, titled with the final gap: a big gap = overfitting, both low =
+    underfitting. Returns the figure."""
+    n = len(histories)
+    if n == 0:
+        raise ValueError("histories is empty")
+    if axes is None:
+        _, axes = plt.subplots(1, n, figsize=(4 * n, 3.4), squeeze=False)
+        axes = axes[0]
+    for ax, (label, h) in zip(axes, histories.items()):
+        get = (lambda k: h[k]) if isinstance(h, dict) else (lambda k: getattr(h, k))
+        tr, va = np.asarray(get(f"train_{metric}")), np.asarray(get(f"val_{metric}"))
+        scale = 100 if metric == "acc" else 1
+        ep = np.arange(1, len(tr) + 1)
+        ax.plot(ep, tr * scale, "-o", ms=3, label="train")
+        ax.plot(ep, va * scale, "--s", ms=3, label="val")
+        ax.set_title(f"{label}\nfinal gap {abs(tr[-1] - va[-1]) * scale:.1f}"
+                     f"{' points' if metric == 'acc' else ''}", fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy (%)" if metric == "acc" else metric)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].figure.tight_layout()
+    return axes[0].figure

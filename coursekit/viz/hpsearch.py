@@ -1,0 +1,86 @@
+"""Pictures of hyper-parameter searches: where each method looked, and how well it did."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["plot_search_points", "plot_search_comparison", "plot_coarse_to_fine"]
+
+
+def plot_search_points(results: list, x: str = "lr", y: str = "weight_decay", task=None,
+                       axes=None):
+    """One panel per ``SearchResult``: the tried (x, y) values on log axes, coloured by
+    score, the best one circled; with a ``task`` (``SyntheticTask``) the true optimum is a
+    star. Above each panel, the distinct x values tried: a grid tests few of them."""
+    n = len(results)
+    if axes is None:
+        _, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.8), squeeze=False)
+        axes = axes[0]
+    scores = np.concatenate([[t.score for t in r.trials] for r in results])
+    vmin, vmax = np.percentile(scores, [0, 90])
+    for ax, r in zip(axes, results):
+        xs, ys = r.values(x), r.values(y)
+        s = np.array([t.score for t in r.trials])
+        sizes = 12 + 40 * np.array([t.resource for t in r.trials]) / max(t.resource for t in r.trials)
+        sc = ax.scatter(xs, ys, c=s, s=sizes, cmap="viridis_r", vmin=vmin, vmax=vmax,
+                        edgecolors="k", linewidths=0.3)
+        b = r.best
+        ax.plot(b.config[x], b.config[y], "o", mfc="none", mec="C3", ms=14, mew=2, label="chosen")
+        if task is not None:
+            ax.plot(task.lr_opt, task.wd_opt, "r*", ms=14, label="true optimum")
+        for v in np.unique(xs):
+            ax.axvline(v, color="0.85", lw=0.6, zorder=0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(x + " (log scale)")
+        ax.set_ylabel(y + " (log scale)")
+        ax.set_title(f"{r.method}: {len(np.unique(xs))} distinct {x} values, cost {r.cost}\n"
+                     f"best val loss {b.score:.3f}", fontsize=9)
+        ax.legend(fontsize=7, loc="lower left")
+    axes[0].figure.colorbar(sc, ax=list(axes), label="validation loss", shrink=0.8)
+    return axes[0].figure
+
+
+def plot_search_comparison(comparison: dict, ax=None):
+    """Box plots of the regret (loss of the chosen config above the best possible) of each
+    method over many tasks, from ``hpsearch.compare_search_methods``. Returns the figure."""
+    methods = [m for m in ("grid", "random", "halving") if m in comparison]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.8))
+    data = [comparison[m]["regret"] for m in methods]
+    ax.boxplot(data, showfliers=False)
+    ax.set_xticks(range(1, len(methods) + 1), labels=[
+        f"{m}\nmedian {np.median(d):.3f}, mean {np.mean(d):.3f}" for m, d in zip(methods, data)])
+    ax.set_ylabel("regret (val loss above the best possible)")
+    ax.set_title(f"{comparison['n_tasks']} random tasks, budget {comparison['budget']} full runs each: "
+                 f"random better than grid in {comparison['random_beats_grid']:.0%}, "
+                 f"grid better in {comparison['grid_beats_random']:.0%}", fontsize=9)
+    ax.grid(alpha=0.3, axis="y")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_coarse_to_fine(rounds: list, x: str = "lr", y: str = "weight_decay", task=None, ax=None):
+    """All rounds of ``hpsearch.coarse_to_fine`` in one log-log panel, one colour per round,
+    with each round's search box drawn. Returns the figure."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4.5))
+    for i, r in enumerate(rounds):
+        sx, sy = r.space[x], r.space[y]
+        ax.add_patch(plt.Rectangle((sx.low, sy.low), sx.high - sx.low, sy.high - sy.low,
+                                   fill=False, ec=f"C{i}", lw=1.5, ls="--"))
+        ax.scatter(r.values(x), r.values(y), color=f"C{i}", s=20,
+                   label=f"{r.method}: best {r.best.score:.3f}")
+    if task is not None:
+        ax.plot(task.lr_opt, task.wd_opt, "r*", ms=14, label="true optimum")
+    s0 = rounds[0].space
+    ax.set_xlim(s0[x].low, s0[x].high)
+    ax.set_ylim(s0[y].low, s0[y].high)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(x + " (log scale)")
+    ax.set_ylabel(y + " (log scale)")
+    ax.set_title("Coarse-to-fine: each round searches the box around the last round's best")
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure

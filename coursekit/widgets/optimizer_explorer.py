@@ -1,0 +1,56 @@
+"""Optimizer explorer: the paths of SGD, momentum, Nesterov, RMSProp and Adam on a 2-D loss
+surface, with learning-rate, momentum and beta sliders (maths in ``coursekit.optim``)."""
+from __future__ import annotations
+
+__all__ = ["optimizer_explorer"]
+
+
+def optimizer_explorer(surface: str = "ravine", optimizers=("sgd", "momentum", "adam"),
+                       steps: int = 60):
+    """An ipywidgets panel: pick the surface and the optimizers, move the sliders (learning
+    rate on a log scale, momentum, Adam's beta1/beta2, number of steps) and the paths are
+    redrawn. Returns the widget (display it as a cell's last expression)."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    from ..optim import OPTIMIZERS, SURFACES, optimizer_path
+    from ..viz.loss_surface import plot_optimizer_paths
+
+    if surface not in SURFACES:
+        raise ValueError(f"unknown surface {surface!r}; choose one of {sorted(SURFACES)}")
+    unknown = set(optimizers) - set(OPTIMIZERS)
+    if unknown:
+        raise ValueError(f"unknown optimizers {sorted(unknown)}; choose from {sorted(OPTIMIZERS)}")
+    style = dict(continuous_update=False, style={"description_width": "90px"},
+                 layout=w.Layout(width="340px"))
+    surf = w.Dropdown(options=sorted(SURFACES), value=surface, description="surface", **{
+        k: v for k, v in style.items() if k != "continuous_update"})
+    which = w.SelectMultiple(options=sorted(OPTIMIZERS), value=tuple(optimizers),
+                             description="optimizers", rows=5)
+    lr = w.FloatLogSlider(value=0.1, base=10, min=-3, max=0.5, step=0.05,
+                          description="learning rate", readout_format=".3f", **style)
+    mom = w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="momentum", **style)
+    b1 = w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="Adam beta1", **style)
+    b2 = w.FloatSlider(value=0.999, min=0.5, max=0.9999, step=0.0005, readout_format=".4f",
+                       description="beta2 (RMSProp)", **style)
+    n = w.IntSlider(value=steps, min=5, max=300, step=5, description="steps", **style)
+    out = w.Output()
+
+    def redraw(*_):
+        paths = {name: optimizer_path(surf.value, name, lr=lr.value, steps=n.value,
+                                      momentum=mom.value, betas=(b1.value, b2.value))
+                 for name in which.value}
+        with out:
+            out.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(7.5, 4.8))
+            plot_optimizer_paths(paths, surf.value, ax=ax,
+                                 title=f"{surf.value}: lr={lr.value:.3g}, momentum={mom.value}, "
+                                       f"betas=({b1.value}, {b2.value})")
+            display(fig)
+            plt.close(fig)
+
+    for c in (surf, which, lr, mom, b1, b2, n):
+        c.observe(redraw, names="value")
+    redraw()
+    return w.HBox([w.VBox([surf, which, lr, mom, b1, b2, n]), out])
