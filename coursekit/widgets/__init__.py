@@ -1,2 +1,3 @@
 """ipywidgets explorers, one per file. Widgets hold no maths: they call coursekit and draw."""
 from .bn_dropout_explorer import bn_dropout_explorer  # noqa: E402,F401  (H4)
+from .optimizer_explorer import optimizer_explorer  # noqa: E402,F401  (H5)
