@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["long_tail_counts", "subsample_to_counts", "imbalanced_shapes", "class_counts",
-           "oversample_indices", "undersample_indices", "balanced_sampler"]
+           "oversample_indices", "undersample_indices", "balanced_sampler", "make_loader"]
 
 
 def _labels(y):
@@ -125,3 +125,29 @@ def balanced_sampler(y, num_samples: int | None = None, seed: int = 0):
     return torch.utils.data.WeightedRandomSampler(torch.as_tensor(w, dtype=torch.double),
                                                   num_samples or len(y), replacement=True,
                                                   generator=g)
+
+
+def make_loader(x, y, batch_size: int = 64, balance: str | None = None, seed: int = 0):
+    """A ``torch`` ``DataLoader`` over arrays ``x`` (N, ...) and ``y`` (N,).
+
+    balance: ``None`` (shuffled, as is), ``"sampler"`` (:func:`balanced_sampler`: every
+    class equally likely per draw), ``"oversample"`` (one epoch of
+    :func:`oversample_indices`) or ``"undersample"`` (:func:`undersample_indices`).
+    """
+    import torch
+    y = _labels(y)
+    if balance == "oversample":
+        idx = oversample_indices(y, seed)
+    elif balance == "undersample":
+        idx = undersample_indices(y, seed)
+    elif balance in (None, "sampler"):
+        idx = np.arange(len(y))
+    else:
+        raise ValueError(f"balance must be None, 'sampler', 'oversample' or 'undersample', "
+                         f"got {balance!r}")
+    ds = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(x)[idx]), torch.as_tensor(y[idx]))
+    g = torch.Generator().manual_seed(seed)
+    if balance == "sampler":
+        return torch.utils.data.DataLoader(ds, batch_size=batch_size,
+                                           sampler=balanced_sampler(y, seed=seed))
+    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, generator=g)

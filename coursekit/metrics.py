@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = ["confusion_matrix", "precision_recall_f1", "accuracy", "balanced_accuracy",
            "Curve", "pr_curve", "roc_curve", "box_iou", "anchor_grid", "label_anchors",
-           "AnchorStats"]
+           "AnchorStats", "predict_proba", "binary_report", "mask_to_box"]
 
 
 def _labels(y, name: str) -> np.ndarray:
@@ -146,7 +146,48 @@ def roc_curve(y_true, scores) -> Curve:
     return Curve("roc", fpr, tpr, thr, float(metrics.roc_auc_score(t, s)), 0.5)
 
 
+def predict_proba(model, x, batch_size: int = 512):
+    """Softmax probabilities of a torch classifier on ``x`` (N, ...) in eval mode, in batches:
+    a NumPy array (N, C). The model's train/eval mode is restored afterwards."""
+    import torch
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    p = next(model.parameters())
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = [torch.softmax(model(x[i:i + batch_size].to(p.device, p.dtype)), 1).cpu()
+                   for i in range(0, len(x), batch_size)]
+    finally:
+        model.train(was)
+    return torch.cat(out).numpy()
+
+
+def binary_report(y_true, scores, threshold: float = 0.5) -> dict:
+    """The numbers to judge a rare-positive classifier by: accuracy, balanced accuracy,
+    precision, recall and F1 at ``threshold``, plus the threshold-free average precision
+    (area under PR) and ROC AUC. y_true: (N,) in {0, 1}; scores: (N,) P(positive)."""
+    t, s = _scores(y_true, scores)
+    pred = (s >= threshold).astype(np.int64)
+    p, r, f = precision_recall_f1(t, pred, average="binary", num_classes=2)
+    return {"accuracy": accuracy(t, pred), "balanced_accuracy": balanced_accuracy(t, pred),
+            "precision": p, "recall": r, "f1": f, "average_precision": pr_curve(t, s).auc,
+            "roc_auc": roc_curve(t, s).auc}
+
+
 # ------------------------------------------------------------------------------ boxes
+def mask_to_box(mask) -> np.ndarray:
+    """Tight box ``(x1, y1, x2, y2)`` around the True pixels of a mask (H, W); pixel
+    ``(row, col)`` covers ``[col, col+1] x [row, row+1]``."""
+    m = np.asarray(mask, dtype=bool)
+    if m.ndim != 2 or not m.any():
+        raise ValueError(f"mask must be a 2-D boolean array with at least one True pixel, "
+                         f"got shape {m.shape}")
+    rows, cols = np.flatnonzero(m.any(1)), np.flatnonzero(m.any(0))
+    return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], dtype=np.float64)
+
 def _boxes(b, name):
     is_torch = False
     try:

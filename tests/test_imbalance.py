@@ -41,3 +41,17 @@ def test_resampling():
         imbalance.subsample_to_counts(y, [5, 20, 1])
     with pytest.raises(ValueError, match="class indices"):
         imbalance.oversample_indices(torch.tensor([0.5, 1.0]))
+
+
+def test_make_loader():
+    x = np.arange(100, dtype=np.float32)[:, None]
+    y = np.array([0] * 90 + [1] * 10)
+    plain = imbalance.make_loader(x, y, batch_size=100)
+    assert len(plain.dataset) == 100
+    over = imbalance.make_loader(x, y, batch_size=60, balance="oversample")
+    ys = torch.cat([b[1] for b in over])
+    assert len(ys) == 180 and int(ys.sum()) == 90
+    samp = imbalance.make_loader(x, y, batch_size=100, balance="sampler")
+    assert 0.3 < float(torch.cat([b[1] for b in samp]).float().mean()) < 0.7
+    with pytest.raises(ValueError, match="balance"):
+        imbalance.make_loader(x, y, balance="smote")

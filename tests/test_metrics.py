@@ -108,3 +108,24 @@ def test_bad_labels_rejected():
         metrics.confusion_matrix([0, 1], [0])
     with pytest.raises(ValueError, match="class indices"):
         metrics.precision_recall_f1([0.2, 0.9], [0, 1])
+
+
+def test_binary_report_predict_proba_and_mask_to_box():
+    rng = np.random.default_rng(3)
+    y = (rng.random(300) < 0.1).astype(int)
+    s = np.clip(y * 0.5 + rng.random(300) * 0.6, 0, 1)
+    rep = metrics.binary_report(y, s, threshold=0.5)
+    pred = (s >= 0.5).astype(int)
+    assert rep["f1"] == pytest.approx(skm.f1_score(y, pred))
+    assert rep["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, pred))
+    assert rep["roc_auc"] == pytest.approx(skm.roc_auc_score(y, s))
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
+    x = torch.randn(7, 2, 2)
+    proba = metrics.predict_proba(net, x, batch_size=3)
+    np.testing.assert_allclose(proba, torch.softmax(net(x), 1).detach().numpy(), rtol=1e-6)
+    assert net.training
+    m = np.zeros((8, 10), bool)
+    m[2:5, 3:9] = True
+    np.testing.assert_array_equal(metrics.mask_to_box(m), [3, 2, 9, 5])
+    with pytest.raises(ValueError, match="True pixel"):
+        metrics.mask_to_box(np.zeros((3, 3)))
