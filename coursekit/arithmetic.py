@@ -324,7 +324,15 @@ class LayerRow(NamedTuple):
 def _fmt_shape(shape) -> str:
     if shape and isinstance(shape[0], tuple):
         return ", ".join(_fmt_shape(s) for s in shape)
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return "(" + ", ".join(str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def _human(n: int) -> str:
+    """12_345_678 -> '12.3 M' (k, M, G)."""
+    for div, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= div:
+            return f"{n / div:.3g} {unit}"
+    return str(n)
 
 
 @dataclass
@@ -371,7 +379,7 @@ class Summary:
         out += [rule, f"total parameters: {self.total_params:,} "
                       f"(trainable {self.trainable_params:,})",
                 f"total multiply-accumulates: {self.total_macs:,} "
-                f"({self.total_macs / 1e9:.2f} G)"]
+                f"({_human(self.total_macs)})"]
         return "\n".join(out)
 
     def __repr__(self) -> str:
@@ -392,7 +400,7 @@ class Summary:
                 f"<th style='text-align:right'>{self.total_macs:,}</th></tr>")
         return (f"<div class='ck-summary'><p>input: {esc(_fmt_shape(self.input_size))} · "
                 f"trainable parameters: {self.trainable_params:,} · "
-                f"{self.total_macs / 1e9:.3g} G multiply-accumulates</p>"
+                f"{_human(self.total_macs)} multiply-accumulates per example</p>"
                 f"<table><thead><tr>{head}</tr></thead><tbody>{body}{foot}</tbody></table></div>")
 
 

@@ -1,0 +1,43 @@
+"""Bar charts of where a model's parameters and multiply-accumulates live, layer by layer."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+__all__ = ["param_bars"]
+
+
+def param_bars(summary, *, log: bool = False, title: str | None = None, axes=None):
+    """Two bar charts over the layers of ``summary`` (a :class:`coursekit.arithmetic.Summary`
+    from ``summary(model, input_size)`` or ``stack_summary``): parameters (top) and
+    multiply-accumulates per example (bottom). Layers with neither are left out. Returns the
+    figure; ``axes``: two matplotlib axes to draw on. ``log=True`` uses a log scale.
+    """
+    rows = [r for r in getattr(summary, "rows", ()) if r.params or r.macs]
+    if not rows:
+        raise ValueError("summary has no layer with parameters or multiply-accumulates; "
+                         "pass the result of coursekit.arithmetic.summary(model, input_size)")
+    if axes is None:
+        width = min(16.0, max(6.0, 0.32 * len(rows) + 2))
+        fig, axes = plt.subplots(2, 1, figsize=(width, 6.5), sharex=True)
+    fig = axes[0].figure
+    xs = range(len(rows))
+    colors = ["#1f77b4" if r.type.startswith("Conv") else
+              "#d62728" if r.type == "Linear" else "#7f7f7f" for r in rows]
+    total_p, total_m = summary.total_params, summary.total_macs
+    for ax, values, label, total in ((axes[0], [r.params / 1e6 for r in rows],
+                                      "parameters (millions)", total_p),
+                                     (axes[1], [r.macs / 1e9 for r in rows],
+                                      "multiply-accumulates (billions)", total_m)):
+        ax.bar(xs, values, color=colors)
+        ax.set_ylabel(label)
+        if log:
+            ax.set_yscale("log")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_title(title or f"{summary.total_params:,} parameters, "
+                      f"{summary.total_macs / 1e9:.2f} G multiply-accumulates per "
+                      f"{'×'.join(map(str, summary.input_size))} input\n"
+                      "(blue: convolution, red: fully connected)")
+    axes[1].set_xticks(list(xs), [r.name for r in rows], rotation=90, fontsize=8)
+    axes[1].set_xlabel("layer")
+    fig.tight_layout()
+    return fig
