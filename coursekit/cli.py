@@ -20,8 +20,77 @@ def _course_run(args: argparse.Namespace) -> int:
     return build_course(out=args.out, fast=args.fast, only=args.only)
 
 
+def _check_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("notebook", help="your assignment notebook, e.g. a2_numpy_conv.ipynb")
+    p.add_argument("--timeout", type=float, default=None, help="seconds per cell (default: the assignment's)")
+
+
+def _check_run(args: argparse.Namespace) -> int:
+    from .grading.check import check_notebook
+
+    try:
+        report = check_notebook(args.notebook, timeout=args.timeout)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"coursekit check: {e}", file=sys.stderr)
+        return 2
+    print(report.format())
+    return 0 if all(t.passed for t in report.tests if not t.hidden) else 1
+
+
+def _autograde_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("assignment", help="assignment name, e.g. a1_conv_arithmetic")
+    p.add_argument("--parallel", type=int, default=None, help="submissions graded at once (default: cores)")
+    p.add_argument("--student", action="append", default=None, help="grade only this student (repeatable)")
+    p.add_argument("--resume", action="store_true", help="skip submissions already graded and unchanged")
+    p.add_argument("--grading-dir", default=None,
+                   help="gradebook + submitted/autograded/feedback folder (default: $COURSEKIT_GRADING_DIR "
+                        "or ~/.cache/coursekit/grading)")
+    p.add_argument("--submitted-dir", default=None, help="submissions folder (default: <grading dir>/submitted)")
+    p.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    p.add_argument("--fast", action="store_true", help="fast mode (COURSEKIT_FAST=1) for the students' code")
+
+
+def _autograde_run(args: argparse.Namespace) -> int:
+    from .course import format_table
+    from .grading.autograde import autograde
+
+    report = autograde(args.assignment, grading_dir=args.grading_dir, submitted_dir=args.submitted_dir,
+                       students=args.student, parallel=args.parallel, resume=args.resume,
+                       fast=True if args.fast else None, html=not args.no_feedback)
+    print(format_table(("student", "status", "score", "max", "tampered"), report.table()))
+    n = len(report.results)
+    print(f"{n} submission(s): {len(report.graded)} graded now, {len(report.resumed)} resumed, "
+          f"{report.seconds:.1f} s; gradebook backup: {report.backup}")
+    return 0
+
+
+def _release_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("assignment", nargs="*", help="assignments (default: all)")
+    p.add_argument("--verify", action="store_true", help="only check that assignments/ matches nbgrader's output")
+
+
+def _release_run(args: argparse.Namespace) -> int:
+    from .grading.release import available, course_root, release, verify_release
+
+    root = course_root()
+    names = args.assignment or available(root)
+    bad = 0
+    for name in names:
+        if not args.verify:
+            release(root, name)
+        problems = verify_release(root, name)
+        bad += len(problems)
+        print(f"{name}: " + ("release ok" if not problems else "\n  ".join(["DIFFERS"] + problems)))
+    return 1 if bad else 0
+
+
 COMMANDS = {
     "course": ("execute every lecture notebook, build and grade the course", _course_args, _course_run),
+    "check": ("run the visible tests of your assignment notebook", _check_args, _check_run),
+    "autograde": ("grade every submission of an assignment (trusted, sandboxed)", _autograde_args,
+                  _autograde_run),
+    "release": ("regenerate assignments/ from solutions/ with nbgrader and verify it", _release_args,
+                _release_run),
 }
 
 

@@ -1,0 +1,112 @@
+"""``coursekit check NOTEBOOK``: a student runs the visible tests of an assignment.
+
+The notebook runs top to bottom in a fresh kernel on the student's own machine (a copy: the
+file is never modified). Each visible test cell passes when it raises no error — warnings,
+stderr and prints never fail a test. Hidden tests are listed with their points only: they
+run when the instructor grades.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .notebook import normalize
+
+
+@dataclass
+class CheckedTest:
+    grade_id: str
+    points: float
+    hidden: bool
+    passed: bool | None      # None for hidden tests (not run here)
+    message: str = ""
+
+
+@dataclass
+class CheckReport:
+    notebook: str
+    seconds: float
+    tests: list = field(default_factory=list)
+    cell_errors: list = field(default_factory=list)
+
+    @property
+    def visible_points(self) -> float:
+        return sum(t.points for t in self.tests if not t.hidden)
+
+    @property
+    def estimate(self) -> float:
+        return sum(t.points for t in self.tests if t.passed)
+
+    @property
+    def hidden_points(self) -> float:
+        return sum(t.points for t in self.tests if t.hidden)
+
+    def format(self) -> str:
+        lines = [f"coursekit check: {self.notebook} (ran in {self.seconds:.1f} s)"]
+        width = max([len(t.grade_id) for t in self.tests] + [10])
+        for t in self.tests:
+            if t.hidden:
+                continue
+            word = "PASS" if t.passed else "FAIL"
+            got = t.points if t.passed else 0
+            line = f"  {word}  {t.grade_id:<{width}}  {got:g} / {t.points:g}"
+            if not t.passed and t.message:
+                line += f"   {t.message}"
+            lines.append(line)
+        n_hidden = sum(1 for t in self.tests if t.hidden)
+        if n_hidden:
+            lines.append(f"  ....  {n_hidden} hidden test(s) worth {self.hidden_points:g} points run only "
+                         f"when your notebook is graded")
+        for e in self.cell_errors[:5]:
+            lines.append(f"  note: cell {e[0]} raised {e[1]}")
+        lines.append(f"Points estimate: {self.estimate:g} / {self.visible_points:g} visible points "
+                     f"({self.visible_points + self.hidden_points:g} in total with the hidden tests)")
+        return "\n".join(lines)
+
+
+def _is_hidden(source: str) -> bool:
+    """A release test cell whose hidden part was stripped: nothing but comments left."""
+    code = [line for line in normalize(source).split("\n") if line.strip() and not line.strip().startswith("#")]
+    return not code
+
+
+def _error_text(outputs) -> str | None:
+    for out in outputs:
+        if out.get("output_type") == "error":
+            return f"{out.get('ename', 'Error')}: {out.get('evalue', '')}".strip()[:300]
+    return None
+
+
+def check_notebook(path: str | Path, timeout: float | None = None, kernel_name: str = "python3") -> CheckReport:
+    """Execute a copy of the notebook and report each test cell."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: pass the path of your assignment notebook, e.g. "
+                                "assignments/a1_conv_arithmetic/a1_conv_arithmetic.ipynb")
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as e:  # noqa: BLE001
+        raise ValueError(f"{path} is not a readable notebook ({type(e).__name__}: {e})") from None
+    settings = nb.metadata.get("coursekit", {})
+    cell_timeout = timeout or float(settings.get("cell_timeout", 60))
+    t0 = time.perf_counter()
+    client = NotebookClient(nb, timeout=cell_timeout, kernel_name=kernel_name, allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
+    client.execute()
+    report = CheckReport(path.name, time.perf_counter() - t0)
+    for i, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue
+        err = _error_text(cell.get("outputs", []))
+        if meta.get("grade") and not meta.get("solution"):
+            hidden = _is_hidden(cell.source)
+            report.tests.append(CheckedTest(meta.get("grade_id", f"cell {i}"), float(meta.get("points", 0)),
+                                            hidden, None if hidden else err is None, err or ""))
+        elif err:
+            report.cell_errors.append((i, err))
+    return report
