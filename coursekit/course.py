@@ -22,7 +22,14 @@ def lectures_step(out: Path, fast: bool, only: str):
     return ("notebook", "seconds", "status"), rows
 
 
-STEPS = [("lecture notebooks", lectures_step)]
+def assignments_step(out: Path, fast: bool, only: str):
+    """Verify the release, autograde solution/blank/buggy samples, feedback + grades CSV."""
+    from .grading.course_step import assignments_step as step
+
+    return step(out, fast, only)
+
+
+STEPS = [("lecture notebooks", lectures_step), ("assignments", assignments_step)]
 
 
 def format_table(header: tuple[str, ...], rows: list[tuple]) -> str:

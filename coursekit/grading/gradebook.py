@@ -49,23 +49,24 @@ def backup(grading_dir: Path) -> Path | None:
 
 
 def ensure_assignment(grading_dir: Path, root: Path, name: str) -> None:
-    """Record the assignment's cells in the gradebook (as ``nbgrader generate_assignment``
-    does) when it is not there yet."""
-    from nbgrader.api import Gradebook, MissingEntry
+    """Record the assignment, its notebook, grade cells (points) and answer cells in the
+    gradebook, as ``nbgrader generate_assignment`` does (idempotent; updates points)."""
+    import warnings
 
+    from nbgrader.api import Gradebook
+
+    cells = read_cells(Path(root) / "solutions" / name / f"{name}.ipynb")
     ensure_tools_on_path()
-    with Gradebook(db_url(grading_dir)) as gb:
-        try:
-            assignment = gb.find_assignment(name)
-            if any(nb.name == name for nb in assignment.notebooks):
-                return
-        except MissingEntry:
-            pass
-    from .release import generate_release
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        generate_release(root, name, Path(tmp), db=db_url(grading_dir))
+    with Gradebook(db_url(grading_dir)) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gb.update_or_create_assignment(name)
+        gb.update_or_create_notebook(name, name)
+        for c in cells:
+            if c.is_test:
+                gb.update_or_create_grade_cell(c.grade_id, name, name, max_score=float(c.nbgrader.get("points", 0)),
+                                               cell_type=c.cell_type)
+            elif c.is_answer:
+                gb.update_or_create_solution_cell(c.grade_id, name, name)
 
 
 def write_scores(grading_dir: Path, result, timestamp: str | None = None) -> None:

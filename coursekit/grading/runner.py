@@ -108,7 +108,7 @@ def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int |
     cell_timeout = float(settings.get("cell_timeout", 30))
     total = float(settings.get("fast_total_timeout" if fast else "total_timeout", 120))
     limits = Limits(wall_s=total, cpu_s=int(total * 2) + 5, memory_mb=int(settings.get("memory_mb", 3072)),
-                    output_bytes=1_000_000)
+                    total_memory_mb=int(settings.get("total_memory_mb", 3072)), output_bytes=1_000_000)
     cases = [(ti, c) for ti, t in enumerate(tests) for c in t.cases]
     request = wire.pack({"cases": [c.to_wire() for _, c in cases]})
     a = Assignment(name, root, release, source, tests, cases, [None] * len(cases), request, limits,
