@@ -7,6 +7,7 @@ from .activations import relu_backward, relu_forward
 from .conv import conv2d_backward, conv2d_forward, conv2d_output_shape
 from .gradcheck import gradcheck, numerical_gradient, rel_error
 from .im2col import col2im, im2col, window_view
+from .kernels import KERNELS, apply_kernel, get_kernel, to_gray
 from .linear import linear_backward, linear_forward
 from .losses import softmax, softmax_cross_entropy
 from .modules import (AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU,
