@@ -17,3 +17,4 @@ from .hpsearch import (plot_coarse_to_fine, plot_search_comparison,  # noqa: E40
 from .metrics import plot_anchors, plot_confusion_matrix, plot_pr_roc  # noqa: E402,F401  (H5)
 from .conv_grid import conv_grid  # noqa: E402,F401  (H1)
 from .param_bars import param_bars  # noqa: E402,F401  (H1)
+from .kernels import show_convolution, show_feature_maps  # noqa: E402,F401  (H3)
