@@ -120,7 +120,10 @@ def _no_fit_message(size, kernel_size, stride, padding, dilation) -> str:
         msg += f"Paddings that fit with stride={stride}: {', '.join(map(str, paddings[:4]))}. "
     else:
         msg += f"No padding fits with stride={stride} (2*padding is even, the gap is odd). "
-    msg += f"Strides that fit with padding={padding}: {', '.join(map(str, strides))}."
+    msg += f"Strides that fit with padding={padding}: {', '.join(map(str, strides))}. "
+    sizes = [n for n in (size - left_over, size + stride - left_over)
+             if n >= 1 and n + 2 * padding >= span]
+    msg += f"Input sizes that fit these settings: {' or '.join(map(str, sizes))}."
     return msg
 
 
@@ -181,10 +184,9 @@ def conv_transpose_output_size(size, kernel_size, stride=1, padding=0, output_pa
         )
     out = (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
     if out < 1:  # ConvTranspose1d refuses 0 too (2d returns an empty tensor; we refuse)
-        raise ValueError(
-            f"padding={padding} crops away the whole output ({out} pixels left); "
-            f"use padding <= {((size - 1) * stride + dilation * (kernel_size - 1) + output_padding) // 2}"
-        )
+        most = ((size - 1) * stride + dilation * (kernel_size - 1) + output_padding) // 2
+        raise ValueError(f"padding={padding} crops away the whole output ({out} pixels left); "
+                         f"use padding <= {most}")
     return out
 
 
@@ -479,7 +481,8 @@ def summary(model, input_size, batch_size: int = 1, device=None) -> Summary:
     modes = {m: m.training for m in model.modules()}
     try:
         for m in model.modules():
-            if not any(True for _ in m.children()) or any(True for _ in m.parameters(recurse=False)):
+            leaf = next(m.children(), None) is None
+            if leaf or next(m.parameters(recurse=False), None) is not None:
                 handles.append(m.register_forward_hook(hook))
         model.eval()
         x = torch.zeros((batch_size, *input_size), device=device)

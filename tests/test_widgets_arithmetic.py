@@ -79,7 +79,8 @@ def test_explorer_invalid_settings_say_so_and_torch_refuses_too():
     e.dilation.value = 3
     text = _text(e.output_size_html)
     assert _shown_size(e) is None and "output size: none" in text and "kernel_size=3" in text
-    assert _text(e.torch_html).startswith("✅ torch agrees") and "refuses too" in e.torch_html.value
+    assert _text(e.torch_html).startswith("✅ torch agrees")
+    assert "refuses too" in e.torch_html.value
     e.dilation.value = 1
     e.transposed.value = True
     e.output_padding.value = 2
