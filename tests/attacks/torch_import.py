@@ -1,0 +1,9 @@
+"""`import torch` in a NumPy-only assignment (on top of an honest solution). Whether or not
+torch fits in the assignment's memory limit, the answers are graded: honest score."""
+BASE = "honest"
+WHERE = "start"
+CELL = r'''
+import torch
+x = torch.ones(3) @ torch.ones(3)
+'''
+EXPECT = {"status": "graded", "score": "max", "tampered": False}

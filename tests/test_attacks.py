@@ -1,0 +1,307 @@
+"""The adversarial corpus (issue 9): every attack in tests/attacks/ graded in ONE batch.
+
+Submissions are generated from the released assignment notebook (plus the instructor's
+answers for "honest" bases), so the corpus follows the assignment. The batch runs in a
+separate process (``coursekit.grading.autograde.autograde``, ``parallel=2``) on a copy of the
+course whose time and memory limits are lowered to keep CI fast; the test then checks, per
+attack, the exact fair status and score, and for the batch: every student graded, nobody
+else's grade or files changed (gradebook, submissions, config, instructor sources, also
+after any detached process had time to act), no hidden test in any feedback, and a bounded
+peak memory of the grading process.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ATTACK_DIR = Path(__file__).resolve().parent / "attacks"
+ASSIGNMENT = "a1_conv_arithmetic"
+SEED = 20261123
+BASELINES = ("base_honest", "base_blank", "base_wrong", "victim", "victim_late")
+# lowered limits for CI (the real ones live in the notebook metadata)
+LIMITS = {"cell_timeout": 8, "fast_total_timeout": 30, "total_timeout": 30, "memory_mb": 1024}
+
+pytestmark = pytest.mark.slow
+
+
+def load_attack(name: str):
+    spec = importlib.util.spec_from_file_location(f"attack_{name}", ATTACK_DIR / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # attack code is a string: importing runs nothing
+    return mod
+
+
+ATTACKS = sorted(p.stem for p in ATTACK_DIR.glob("*.py"))
+
+
+# ------------------------------------------------------------------ building submissions
+def _src(cell) -> str:
+    s = cell.get("source", "")
+    return "".join(s) if isinstance(s, list) else s
+
+
+def _nbg(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def strip_solution_markers(src: str) -> str:
+    return "\n".join(line for line in src.split("\n")
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+@dataclass
+class Ctx:
+    """What attack builders may use."""
+
+    course: Path
+    grading: Path
+    submitted: Path
+    funcs: list
+
+    @staticmethod
+    def test_cells(nb) -> list:
+        return [c for c in nb["cells"] if c["cell_type"] == "code"
+                and _nbg(c).get("grade") and not _nbg(c).get("solution")]
+
+    def placeholders(self) -> dict:
+        return {"ROOT": str(self.course), "GRADING": str(self.grading),
+                "GRADEBOOK": str(self.grading / "gradebook.db"), "SUBMITTED": str(self.submitted),
+                "VICTIM": str(self.submitted / "victim_late" / ASSIGNMENT),
+                "CONFIG": str(self.course / "nbgrader_config.py"), "ASSIGNMENT": ASSIGNMENT,
+                "FUNCS": self.funcs}
+
+
+def base_notebooks(course: Path) -> dict:
+    """honest / blank / wrong notebooks made from the release and the instructor's answers."""
+    release = json.loads((course / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    source = json.loads((course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    answers = {_nbg(c)["grade_id"]: strip_solution_markers(_src(c))
+               for c in source["cells"] if _nbg(c).get("solution")}
+    honest = json.loads(json.dumps(release))
+    for c in honest["cells"]:
+        if _nbg(c).get("solution") and c["cell_type"] == "code":
+            c["source"] = answers[_nbg(c)["grade_id"]]
+    wrong = json.loads(json.dumps(honest))
+    first = next(i for i, c in enumerate(wrong["cells"]) if _nbg(c).get("solution"))
+    wrong["cells"][first]["source"] = _src(release["cells"][first])
+    return {"honest": honest, "blank": release, "wrong": wrong}
+
+
+def first_answer_functions(course: Path) -> list[str]:
+    release = json.loads((course / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    first = next(c for c in release["cells"] if _nbg(c).get("solution"))
+    return re.findall(r"^def (\w+)\(", _src(first), re.M)
+
+
+def attack_notebook(name: str, bases: dict, ctx: Ctx) -> tuple[str, bytes]:
+    """(file name, bytes) of the submission for attack ``name``."""
+    mod = load_attack(name)
+    nb = json.loads(json.dumps(bases[mod.BASE]))
+    cell = getattr(mod, "CELL", None)
+    if cell is not None:
+        code = textwrap.dedent(cell).strip() + "\n"
+        for key, value in ctx.placeholders().items():
+            code = code.replace("{{%s}}" % key, repr(value))
+        new = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+               "source": code}
+        first_code = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+        nb["cells"].insert(first_code + 1 if mod.WHERE == "start" else len(nb["cells"]), new)
+    build = getattr(mod, "build", None)
+    out = build(nb, ctx) if build else nb
+    data = out if isinstance(out, bytes) else json.dumps(out, indent=1).encode()
+    return getattr(mod, "FILENAME", f"{ASSIGNMENT}.ipynb"), data
+
+
+def tree_digest(path: Path) -> str:
+    """SHA-256 over the relative paths and bytes of everything under ``path``."""
+    h = hashlib.sha256()
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    for p in sorted(path.rglob("*")):
+        h.update(str(p.relative_to(path)).encode() + b"\0")
+        if p.is_file() and not p.is_symlink():
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+DRIVER = r"""
+import json, os, resource, sys, time
+from pathlib import Path
+from coursekit.grading.autograde import autograde
+from coursekit.grading import gradebook
+course, grading, submitted, out, seed = sys.argv[1:6]
+rep = autograde(%(a)r, root=Path(course), grading_dir=Path(grading), submitted_dir=Path(submitted),
+                parallel=2, resume=False, seed=int(seed), progress=False, html=True)
+scores_now = gradebook.scores(Path(grading), %(a)r)
+time.sleep(1.5)  # a surviving detached process would act now
+Path(out).write_text(json.dumps({
+    "results": {s: r.to_dict() for s, r in rep.results.items()},
+    "scores": scores_now,
+    "scores_later": gradebook.scores(Path(grading), %(a)r),
+    "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+""" % {"a": ASSIGNMENT}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("attacks")
+    course, grading, submitted = tmp / "course", tmp / "grading", tmp / "submitted"
+    for sub in ("solutions", "assignments"):
+        shutil.copytree(ROOT / sub / ASSIGNMENT, course / sub / ASSIGNMENT)
+        nb_path = course / sub / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        nb = json.loads(nb_path.read_text())
+        nb["metadata"].setdefault("coursekit", {}).update(LIMITS)
+        nb_path.write_text(json.dumps(nb, indent=1))
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+
+    from coursekit.grading.spec import load_spec, make_tests
+
+    tests = make_tests(load_spec(course, ASSIGNMENT), ASSIGNMENT, SEED, True)
+    funcs = sorted({s.fn for t in tests for c in t.cases for s in c.steps})
+    ctx = Ctx(course, grading, submitted, funcs)
+    bases = base_notebooks(course)
+    subs = {f"base_{k}": (f"{ASSIGNMENT}.ipynb", json.dumps(v).encode()) for k, v in bases.items()}
+    subs["victim"] = subs["victim_late"] = subs["base_honest"]
+    for name in ATTACKS:
+        subs[name] = attack_notebook(name, bases, ctx)
+    for student, (fname, data) in subs.items():
+        folder = submitted / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        (folder / fname).write_bytes(data)
+
+    watched = {"submitted/" + s: submitted / s for s in subs}
+    watched.update(config=course / "nbgrader_config.py", solutions=course / "solutions",
+                   release=course / "assignments")
+    before = {k: tree_digest(p) for k, p in watched.items()}
+    entries_before = sorted(os.listdir(submitted))
+
+    out = tmp / "report.json"
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    proc = subprocess.run([sys.executable, "-c", DRIVER, str(course), str(grading), str(submitted),
+                           str(out), str(SEED)], capture_output=True, timeout=900, env=env)
+    assert proc.returncode == 0 and out.exists(), \
+        f"the batch did not complete (rc {proc.returncode}):\n{proc.stderr.decode()[-4000:]}"
+    report = json.loads(out.read_text())
+    after = {k: tree_digest(p) if p.exists() else "(deleted)" for k, p in watched.items()}
+    return {"report": report, "before": before, "after": after, "tests": tests, "grading": grading,
+            "entries_before": entries_before, "entries_after": sorted(os.listdir(submitted)),
+            "course": course}
+
+
+def result(batch, student) -> dict:
+    return batch["report"]["results"][student]
+
+
+def max_score(batch) -> float:
+    return float(sum(t.points for t in batch["tests"]))
+
+
+# ------------------------------------------------------------------ the batch as a whole
+def test_every_submission_was_graded_once(batch):
+    assert set(batch["report"]["results"]) == set(BASELINES) | set(ATTACKS)
+
+
+def test_baselines_score_what_they_deserve(batch):
+    full = max_score(batch)
+    lost = sum(t.points for t in batch["tests"]
+               if {s.fn for c in t.cases for s in c.steps} & set(first_answer_functions(batch["course"])))
+    assert full > 0 and 0 < lost < full
+    expect = {"base_honest": full, "base_blank": 0.0, "base_wrong": full - lost,
+              "victim": full, "victim_late": full}
+    got = {s: (result(batch, s)["status"], result(batch, s)["score"]) for s in expect}
+    assert got == {s: ("graded", v) for s, v in expect.items()}
+    for s in expect:
+        assert result(batch, s)["tampered"] == [], (s, result(batch, s)["tampered"])
+
+
+def test_nothing_outside_the_sandbox_changed(batch):
+    changed = sorted(k for k in batch["before"] if batch["before"][k] != batch["after"][k])
+    assert changed == [], f"modified by the batch: {changed}"
+    assert batch["entries_after"] == batch["entries_before"]
+
+
+def test_gradebook_holds_exactly_the_reported_scores(batch):
+    rep = batch["report"]
+    expected = {s: pytest.approx(r["score"]) for s, r in rep["results"].items()}
+    assert rep["scores"] == expected
+    assert rep["scores_later"] == expected, "the gradebook changed after the batch (detached process?)"
+
+
+def test_no_hidden_test_or_input_in_any_feedback(batch):
+    source = json.loads((batch["course"] / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    hidden_lines = [line.strip() for c in source["cells"]
+                    for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", _src(c), re.S)
+                    for line in block.split("\n") if line.strip()]
+    assert hidden_lines, "the instructor notebook has no hidden test lines to look for"
+    feedback = [p for p in batch["grading"].rglob("*") if p.is_file() and "feedback" in p.parts]
+    assert feedback, "no feedback was written"
+    for p in feedback:
+        text = p.read_text(errors="replace")
+        assert "BEGIN HIDDEN TESTS" not in text, p
+        assert not [h for h in hidden_lines if h in text], p
+
+
+def test_grader_memory_stayed_bounded(batch):
+    """An honest batch peaks around 150-300 MB; zip_bomb_result.py tries to make it 768 MiB more."""
+    assert batch["report"]["maxrss_mb"] < 700, \
+        f"the grading process peaked at {batch['report']['maxrss_mb']:.0f} MB"
+
+
+# ------------------------------------------------------------------ one test per attack
+def _status_matches(expected: str, got: str) -> bool:
+    if expected.count("(") > expected.count(")"):
+        return got.startswith(expected)
+    return got == expected
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_attack_gets_the_fair_status_and_score(batch, attack):
+    expect = load_attack(attack).EXPECT
+    base = load_attack(attack).BASE
+    r = result(batch, attack)
+    if expect["score"] == "base":
+        want = result(batch, f"base_{base}")["score"]
+    elif expect["score"] == "max":
+        want = max_score(batch)
+    else:
+        want = float(expect["score"])
+    assert _status_matches(expect["status"], r["status"]), (r["status"], r["notes"], r["cell_errors"][:3])
+    assert r["score"] == pytest.approx(want), (r["score"], want, r["status"], r["cell_errors"][:3])
+    assert bool(r["tampered"]) == expect["tampered"], r["tampered"]
+    assert r["checksum"], "the submission was not checksummed"
+    if expect.get("no_leak"):
+        _assert_no_leak(batch, attack)
+
+
+def _assert_no_leak(batch, student: str) -> None:
+    """No hidden input smuggled out (as ``["fn", [args]]``, the attack's format) reaches
+    anything the student gets back (feedback folder)."""
+    hidden = set()
+    for t in batch["tests"]:
+        for c in t.cases:
+            for s in c.steps:
+                scalars = [a for a in s.args if isinstance(a, (int, float, str))]
+                if t.hidden and scalars:
+                    hidden.add(json.dumps([s.fn, scalars]))
+    assert hidden, "no hidden scalar inputs to look for"
+    files = [p for p in batch["grading"].rglob("*")
+             if p.is_file() and "feedback" in p.parts and student in p.parts]
+    assert files, f"no feedback for {student}"
+    for p in files:
+        text = html.unescape(html.unescape(p.read_text(errors="replace"))).replace('\\"', '"')
+        found = sorted(h for h in hidden if h in text)
+        assert not found, f"hidden inputs reach the student's feedback {p.name}: {found[:3]}"
