@@ -1,0 +1,192 @@
+"""Round trip of the assignments: release verified, trusted autograde of solution / blank /
+buggy samples with their exact expected scores, gradebook + nbgrader export, feedback that
+hides hidden tests, resume after SIGKILL, and the student's `coursekit check`."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from coursekit.grading import gradebook, samples
+from coursekit.grading.autograde import autograde, journal_path
+from coursekit.grading.check import check_notebook
+from coursekit.grading.notebook import folder_checksum
+from coursekit.grading.release import available, verify_release
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPECTED = json.loads((ROOT / "tests" / "submissions" / "expected_scores.json").read_text())
+A1, A2 = "a1_conv_arithmetic", "a2_numpy_conv"
+SEED = 20261123
+
+
+def _stage(name, submitted, extra=None):
+    from coursekit.grading.course_step import stage_submissions
+
+    students = stage_submissions(ROOT, name, submitted)
+    for student, nb in (extra or {}).items():
+        samples.write_submission(nb, submitted, student, name)
+        students.append(student)
+    return students
+
+
+def _a1_extras():
+    sol = samples.solution_answers(ROOT, A1)
+    noisy = dict(sol)
+    noisy["conv_output_size"] = (
+        "import sys, warnings\nfrom tqdm.auto import tqdm\n"
+        "for _ in tqdm(range(3)): pass\n"
+        "warnings.warn('a harmless warning')\nprint('debug output', file=sys.stderr)\n"
+        + sol["conv_output_size"])
+    died = dict(sol)
+    died["receptive_field"] = sol["receptive_field"] + "\nimport os\nos._exit(3)\n"
+    truncated = nbformat.writes(samples.solution_notebook(ROOT, A1)).encode()[:5000]
+    return {"noisy": samples.with_answers(ROOT, A1, noisy),
+            "died": samples.with_answers(ROOT, A1, died),
+            "truncated": truncated}
+
+
+@pytest.fixture(scope="module")
+def a1_batch(tmp_path_factory):
+    grading = tmp_path_factory.mktemp("grading_a1")
+    submitted = grading / "submitted"
+    _stage(A1, submitted, _a1_extras())
+    before = {p.name: folder_checksum(p / A1) for p in submitted.iterdir()}
+    report = autograde(A1, root=ROOT, grading_dir=grading, submitted_dir=submitted, parallel=2,
+                       seed=SEED, progress=False, fast=True)
+    after = {p.name: folder_checksum(p / A1) for p in submitted.iterdir()}
+    return report, grading, before, after
+
+
+@pytest.fixture(scope="module")
+def a2_batch(tmp_path_factory):
+    grading = tmp_path_factory.mktemp("grading_a2")
+    _stage(A2, grading / "submitted")
+    report = autograde(A2, root=ROOT, grading_dir=grading, parallel=2, seed=SEED, progress=False,
+                       fast=True, html=False)
+    return report, grading
+
+
+def test_every_assignment_has_a_verified_release():
+    assert {A1, A2} <= set(available(ROOT))
+    for name in available(ROOT):
+        assert verify_release(ROOT, name) == [], name
+        assert not list((ROOT / "assignments" / name).rglob("spec.py"))
+
+
+@pytest.mark.parametrize("name", ["a1", "a2"])
+def test_samples_get_exactly_the_scores_they_deserve(name, a1_batch, a2_batch):
+    report = (a1_batch if name == "a1" else a2_batch)[0]
+    expected = EXPECTED[report.assignment]
+    for student, score in expected.items():
+        if student == "max":
+            continue
+        r = report.results[student]
+        assert r.status == "graded", (student, r.status, r.cell_errors)
+        assert r.score == score, (student, r.score, [(t.grade_id, t.score, t.messages[:1]) for t in r.tests])
+        assert r.max_score == expected["max"]
+        assert r.tampered == [], (student, r.tampered)
+
+
+def test_stderr_warnings_and_progress_bars_cost_nothing(a1_batch):
+    r = a1_batch[0].results["noisy"]
+    assert (r.status, r.score) == ("graded", 20.0)
+
+
+def test_dead_kernel_and_invalid_notebook_get_a_clear_status_and_zero(a1_batch):
+    report = a1_batch[0]
+    died, bad = report.results["died"], report.results["truncated"]
+    assert died.status.startswith("error: kernel died") and died.score == 0
+    assert bad.status.startswith("error: invalid notebook (not valid JSON") and bad.score == 0
+    assert report.results["solution"].score == 20  # the batch went on
+
+
+def test_submissions_are_never_modified(a1_batch):
+    _, _, before, after = a1_batch
+    assert before == after and all(before.values())
+
+
+def test_scores_are_in_nbgrader_gradebook_and_export(a1_batch):
+    report, grading, _, _ = a1_batch
+    stored = gradebook.scores(grading, A1)
+    assert stored == {s: r.score for s, r in report.results.items()}
+    from coursekit.grading.course_step import export_csv
+
+    done = export_csv(grading, grading / "grades.csv")
+    assert done.returncode == 0, done.stderr
+    rows = (grading / "grades.csv").read_text().splitlines()
+    assert rows[0].startswith("assignment,") and len(rows) == 1 + len(report.results)
+    assert any(row.startswith(f"{A1},") and ",buggy_dilation," in row and ",17.0," in row for row in rows)
+
+
+def test_feedback_shows_hidden_tests_only_as_passed_or_failed(a1_batch):
+    _, grading, _, _ = a1_batch
+    page = (grading / "feedback" / "buggy_dilation" / A1 / f"{A1}.html").read_text()
+    text = re.sub(r"<[^>]+>", " ", page)
+    assert "hidden test: passed (3 points)" not in text  # hidden conv_output_size test was failed
+    assert "hidden test: failed (2 of 3 points)" in text
+    assert "hidden test: passed (1 points)" in text
+    assert "BEGIN HIDDEN TESTS" not in page and "conv_output_size(64, 7, stride=2" not in page
+    assert "expected 6, received 8" in text  # visible tests say expected vs received
+
+
+def test_autograded_notebook_for_the_instructor_has_the_hidden_tests(a1_batch):
+    _, grading, _, _ = a1_batch
+    nb = nbformat.read(str(grading / "autograded" / "buggy_dilation" / A1 / f"{A1}.ipynb"), as_version=4)
+    assert any("BEGIN HIDDEN TESTS" in c.source for c in nb.cells)
+
+
+def _cli(args, env):
+    return [sys.executable, "-m", "coursekit.cli"] + args
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_finishes_without_regrading(tmp_path):
+    grading = tmp_path / "grading"
+    submitted = grading / "submitted"
+    sol = samples.solution_notebook(ROOT, A1)
+    for i in range(6):
+        samples.write_submission(sol, submitted, f"s{i}", A1)
+    env = dict(os.environ, COURSEKIT_GRADING_DIR=str(grading), COURSEKIT_GRADING_SEED="resume-test")
+    proc = subprocess.Popen(_cli(["autograde", A1, "--parallel", "1", "--no-feedback"], env), env=env,
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        done = list((grading / "autograde" / A1).glob("*.json")) if (grading / "autograde").exists() else []
+        if len(done) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    first = {p.stem: p.stat().st_mtime_ns for p in (grading / "autograde" / A1).glob("*.json")}
+    assert 2 <= len(first) < 6, f"kill came too late or too early: {sorted(first)}"
+    report = autograde(A1, root=ROOT, grading_dir=grading, resume=True, parallel=2, progress=False,
+                       html=False, fast=True)
+    assert sorted(report.resumed) == sorted(first)
+    assert sorted(report.graded) == sorted(set(f"s{i}" for i in range(6)) - set(first))
+    for s, mtime in first.items():
+        assert journal_path(grading, A1, s).stat().st_mtime_ns == mtime  # not re-graded
+    assert gradebook.scores(grading, A1) == {f"s{i}": 20.0 for i in range(6)}
+    assert report.backup is not None and report.backup.exists()
+
+
+def test_check_command_reports_each_visible_test_and_an_estimate(tmp_path):
+    nb_path = tmp_path / f"{A1}.ipynb"
+    nb_path.write_bytes((ROOT / "tests" / "submissions" / A1 / "buggy_dilation.ipynb").read_bytes())
+    before = nb_path.read_bytes()
+    report = check_notebook(nb_path)
+    by_id = {t.grade_id: t for t in report.tests}
+    assert by_id["test_conv_output_size"].passed is False
+    assert "expected 6, received 8" in by_id["test_conv_output_size"].message
+    assert by_id["test_stride_fits"].passed is True
+    assert by_id["hidden_conv_output_size"].hidden and by_id["hidden_conv_output_size"].passed is None
+    assert (report.estimate, report.visible_points, report.hidden_points) == (5, 9, 11)
+    assert "Points estimate: 5 / 9" in report.format()
+    assert nb_path.read_bytes() == before
+    out = subprocess.run(_cli(["check", str(nb_path)], os.environ), capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 1 and "FAIL  test_receptive_field" in out.stdout
