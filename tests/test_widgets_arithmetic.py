@@ -141,6 +141,8 @@ def test_conv_grid_draws_windows_and_formula():
     assert "never" not in conv_grid(7, 3, stride=2).axes[0].get_title()
     assert conv_grid(3, 3, 2, 1, transposed=True, output_padding=1).axes[0].get_title() \
         .split("\n")[1].endswith("= 6")
+    ceil = conv_grid(5, 2, pooling=True, ceil_mode=True).axes[0]  # stride = kernel for pooling
+    assert ceil.get_xlim() == (0, 6) and "3×3 out" in ceil.get_title()  # last window overhangs
     with pytest.raises(ValueError, match="kernel_size"):
         conv_grid(3, 5)
     import matplotlib.pyplot as plt

@@ -52,8 +52,9 @@ def conv_grid(size, kernel_size, stride=None, padding=0, dilation=1, *, transpos
         canvas = taps[-1][-1] + 1 + output_padding
         lo, hi = 0, canvas
         inner = (padding, canvas - padding)          # kept after cropping
-    else:
-        lo, hi = -padding, size + padding
+    else:  # a ceil_mode pooling window may reach past the padding: draw that too (grey)
+        lo = min(-padding, taps[0][0])
+        hi = max(size + padding, taps[-1][-1] + 1)
         inner = (0, size)
     covered = _covered(taps, *inner)
     if ax is None:
