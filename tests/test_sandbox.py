@@ -124,6 +124,32 @@ def test_stdin_bytes_are_fed():
     assert res.status == "ok" and res.stdout == b"cba\n"
 
 
+def test_stdin_conversation_sends_data_only_when_asked():
+    """A feed callable answers the child's result-fd messages: nothing is on stdin before."""
+    seen = []
+
+    def feed(chunk: bytes):
+        seen.append(chunk)
+        if b"ready" in chunk:
+            return b"hidden inputs"
+        if b"bye" in chunk:
+            return None
+        return b""
+
+    res = run("""
+        import os, select
+        fd = int(os.environ["COURSEKIT_RESULT_FD"])
+        early = select.select([0], [], [], 0.3)[0]
+        os.write(fd, b"ready")
+        got = os.read(0, 100)
+        os.write(fd, b"bye")
+        print(early, got, os.read(0, 100))
+    """, stdin=feed)
+    assert res.status == "ok", res.stderr
+    assert res.stdout == b"[] b'hidden inputs' b''\n"
+    assert seen[0] == b"" and res.result == b"readybye"
+
+
 # ------------------------------------------------------------------ bombs and limits
 def test_fork_bomb_is_bounded_by_nproc():
     res = run("""

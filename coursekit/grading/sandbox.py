@@ -56,7 +56,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 __all__ = ["Limits", "SandboxResult", "run_sandboxed", "isolation_report", "kill_uid"]
 
@@ -132,7 +132,7 @@ def run_sandboxed(
     *,
     workdir: str | Path | None = None,
     files: Mapping[str, bytes | str | Path] | None = None,
-    stdin: bytes | None = None,
+    stdin: bytes | None | Callable[[bytes], bytes | None] = None,
     env: Mapping[str, str] | None = None,
     limits: Limits = Limits(),
     collect: Mapping[str, int] | None = None,
@@ -146,7 +146,11 @@ def run_sandboxed(
     workdir: scratch directory used as the child's cwd (yours: not deleted); None -> a fresh
         temporary directory, deleted afterwards.
     files: ``{relative name: bytes | str | host Path}`` written into the scratch dir first.
-    stdin: bytes fed to the child's stdin; None -> stdin is ``/dev/null`` (closed).
+    stdin: bytes fed to the child's stdin; None -> stdin is ``/dev/null`` (closed); or a
+        callable ``feed(chunk) -> bytes | None`` for a conversation: it is called with b"" at
+        the start and then with every chunk the child writes to its result fd; the bytes it
+        returns are written to the child's stdin; returning None closes stdin (after what is
+        pending).  E.g. send hidden inputs only after the child reported its cells ran.
     env: extra variables on top of a scrubbed environment (nothing else is inherited).
     collect: ``{relative name: max bytes}`` regular files read back from the scratch dir.
     readonly_paths: extra host paths the child may read (root mode: nothing else is visible).
@@ -162,8 +166,8 @@ def run_sandboxed(
         raise ValueError(f"mode must be 'auto' or 'basic', got {mode!r}")
     if os.name != "posix":
         raise RuntimeError("the coursekit sandbox needs a POSIX system (Linux; macOS in basic mode)")
-    if stdin is not None and not isinstance(stdin, (bytes, bytearray)):
-        raise TypeError(f"stdin must be bytes or None, got {type(stdin).__name__}")
+    if stdin is not None and not isinstance(stdin, (bytes, bytearray)) and not callable(stdin):
+        raise TypeError(f"stdin must be bytes, a callable or None, got {type(stdin).__name__}")
 
     root_mode = mode == "auto" and LINUX and os.geteuid() == 0
     own_scratch = workdir is None
@@ -413,14 +417,19 @@ def _read_capped(scratch: Path, name: str, cap: int) -> bytes:
         os.close(fd)
 
 
-def _supervise(cfg: dict, stdin: bytes | None, limits: Limits, uid: int | None) -> SandboxResult:
+def _supervise(cfg: dict, stdin, limits: Limits, uid: int | None) -> SandboxResult:
     """Start the supervisor, pump its pipes with caps, enforce the wall clock."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
     st_r, st_w = os.pipe()
     ctl_r, ctl_w = os.pipe()
-    if stdin is None:
+    feed = stdin if callable(stdin) else None
+    in_w = None
+    if feed is not None:
+        in_r, in_w = os.pipe()
+        stdin_f = os.fdopen(in_r, "rb", buffering=0)
+    elif stdin is None:
         stdin_f = open(os.devnull, "rb")
     else:
         stdin_f = tempfile.TemporaryFile()
@@ -439,6 +448,8 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits, uid: int | None) 
         for fd in (out_r, out_w, err_r, err_w, res_r, res_w, st_r, st_w, ctl_r, ctl_w):
             os.close(fd)
         stdin_f.close()
+        if in_w is not None:
+            os.close(in_w)
         return SandboxResult(status=f"error: sandbox: cannot start supervisor: {e}", returncode=None)
     for fd in (out_w, err_w, res_w, st_w, ctl_r):
         os.close(fd)
@@ -452,6 +463,31 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits, uid: int | None) 
     for fd in bufs:
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ)
+    pending = bytearray()
+    close_stdin = False
+
+    def feed_more(chunk: bytes) -> None:
+        nonlocal feed, close_stdin
+        if feed is None or in_w is None:
+            return
+        try:
+            out = feed(chunk)
+        except Exception as e:  # noqa: BLE001 - a caller bug must not leave the child running
+            out = None
+            bufs[st_r] += (json.dumps({"setup_error": f"stdin feed failed: {e!r}"}) + "\n").encode()
+        if out is None:
+            feed, close_stdin = None, True
+        else:
+            pending.extend(out)
+        if pending or close_stdin:
+            try:
+                sel.register(in_w, selectors.EVENT_WRITE)
+            except KeyError:
+                pass
+
+    if in_w is not None:
+        os.set_blocking(in_w, False)
+        feed_more(b"")
     deadline = time.monotonic() + limits.wall_s
     total_out = 0
     peak_rss = 0
@@ -485,6 +521,21 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits, uid: int | None) 
         timeout = 0.05 if (sup_done_at or kill_sent_at) else max(0.0, min(poll, deadline - now))
         for key, _ in sel.select(timeout):
             fd = key.fd
+            if fd == in_w:
+                try:
+                    if pending:
+                        del pending[:os.write(in_w, bytes(pending[:65536]))]
+                except BlockingIOError:
+                    pass
+                except OSError:  # the child closed its stdin or ended
+                    pending.clear()
+                    close_stdin = True
+                if not pending:
+                    sel.unregister(in_w)
+                    if close_stdin:
+                        os.close(in_w)
+                        in_w = None
+                continue
             try:
                 chunk = os.read(fd, 65536)
             except BlockingIOError:
@@ -498,6 +549,8 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits, uid: int | None) 
                 total_out += len(chunk)
                 if verdict is None and total_out > limits.output_kill_bytes:
                     verdict = "error: output limit"
+            if fd == res_r:
+                feed_more(chunk)
             room = caps[fd] - len(bufs[fd])
             if len(chunk) > room:
                 bufs[fd] += chunk[:max(room, 0)]
@@ -509,6 +562,8 @@ def _supervise(cfg: dict, stdin: bytes | None, limits: Limits, uid: int | None) 
     sel.close()
     for fd in bufs:
         os.close(fd)
+    if in_w is not None:
+        os.close(in_w)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
