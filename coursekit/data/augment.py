@@ -117,7 +117,8 @@ def augmentation(spec="standard", size: int = 32):
     elif not isinstance(spec, dict):
         raise TypeError(f"spec must be a preset name, a list of names or a dict name -> "
                         f"strength, got {type(spec).__name__}")
-    return v2.Compose([make_transform(n, s, size) for n, s in spec.items()])
+    steps = [make_transform(n, s, size) for n, s in spec.items()]
+    return v2.Compose(steps or [v2.Identity()])
 
 
 def resolve_augmentation(augment, size: int = 32):
@@ -127,6 +128,24 @@ def resolve_augmentation(augment, size: int = 32):
     if callable(augment):
         return augment
     return augmentation(augment, size)
+
+
+@contextmanager
+def single_thread():
+    """Run torch on one intra-op thread (restored afterwards).
+
+    Per-image transforms work on tiny tensors: extra threads only add synchronisation,
+    which on a busy 2-core machine made them several times slower.
+    """
+    n = torch.get_num_threads()
+    if n == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 @contextmanager
@@ -159,7 +178,7 @@ def augment_batch(x, transform, seed: int | None = None):
     t, was_numpy = _to_tensor(x)
     if t.ndim != 4:
         raise ValueError(f"augment_batch: expected x of shape (N, C, H, W), got {tuple(t.shape)}")
-    with _seeded(seed):
+    with _seeded(seed), single_thread():
         out = torch.stack([transform(img) for img in t]) if len(t) else t.clone()
     out = out.to(t.dtype)
     return out.numpy() if was_numpy else out

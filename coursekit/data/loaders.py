@@ -35,7 +35,9 @@ class ArrayDataset(Dataset):
     def __getitem__(self, i):
         xi = self.x[i]
         if self.transform is not None:
-            xi = self.transform(xi)
+            from .augment import single_thread
+            with single_thread():
+                xi = self.transform(xi)
         if self.masks is None:
             return xi, self.y[i]
         return xi, self.y[i], self.masks[i]
