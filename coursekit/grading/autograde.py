@@ -41,12 +41,42 @@ class BatchReport:
     resumed: list = field(default_factory=list)
     graded: list = field(default_factory=list)
     backup: Path | None = None
+    batch: str = ""
     seconds: float = 0.0
     prepare_seconds: float = 0.0
 
     def table(self) -> list[tuple]:
         return [(s, r.status, f"{r.score:g}", f"{r.max_score:g}", "yes" if r.tampered else "")
                 for s, r in sorted(self.results.items())]
+
+
+def batch_seed(grading_dir: Path, assignment: str, resume: bool, seed: int | None) -> tuple[str, int]:
+    """(batch id, seed of the hidden inputs) for a batch.
+
+    Each new batch draws fresh hidden inputs: seed = hash(instructor's secret, random batch id),
+    so inputs a submission might smuggle out of one batch (e.g. in an error message shown in
+    its feedback) are useless for a resubmission graded in a later batch. ``--resume`` keeps the
+    interrupted batch's id. An explicit ``seed`` (tests) fixes the inputs.
+    """
+    import hashlib
+    import secrets
+
+    from .spec import grading_seed
+
+    if seed is not None:
+        return f"seed:{seed}", int(seed)
+    state = Path(grading_dir) / "autograde" / f"{assignment}.batch.json"
+    batch = None
+    if resume and state.exists():
+        try:
+            batch = str(json.loads(state.read_text())["batch"])
+        except (OSError, ValueError, KeyError, TypeError):
+            batch = None
+    if batch is None:
+        batch = time.strftime("%Y%m%dT%H%M%S-") + secrets.token_hex(6)
+        _write_atomic(state, json.dumps({"batch": batch}))
+    secret = grading_seed(grading_dir)
+    return batch, int(hashlib.sha256(f"{secret}:{batch}".encode()).hexdigest()[:16], 16)
 
 
 def journal_path(grading_dir: Path, assignment: str, student: str) -> Path:
@@ -122,7 +152,9 @@ def autograde(assignment: str, *, root: Path | None = None, grading_dir: Path | 
         names = [s for s in names if s in set(students)]
     report.backup = gradebook.backup(grading_dir)
     gradebook.ensure_assignment(grading_dir, root, assignment)
-    a = prepare(assignment, root, grading_dir, fast=fast, seed=seed)
+    batch, hidden_seed = batch_seed(grading_dir, assignment, resume, seed)
+    report.batch = batch
+    a = prepare(assignment, root, grading_dir, fast=fast, seed=hidden_seed)
     report.prepare_seconds = time.perf_counter() - t0
 
     todo = []
@@ -130,7 +162,7 @@ def autograde(assignment: str, *, root: Path | None = None, grading_dir: Path | 
         folder = submitted_dir / s / assignment
         if resume:
             old = load_journal(grading_dir, assignment, s)
-            if old is not None and old.checksum == folder_checksum(folder):
+            if old is not None and old.batch == batch and old.checksum == folder_checksum(folder):
                 report.results[s] = old
                 report.resumed.append(s)
                 continue
@@ -143,7 +175,7 @@ def autograde(assignment: str, *, root: Path | None = None, grading_dir: Path | 
         from tqdm.auto import tqdm
         bar = tqdm(total=len(todo), desc=f"autograde {assignment}", unit="submission")
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        futures = {pool.submit(_safe_grade, a, s, submitted_dir / s / assignment): s for s in todo}
+        futures = {pool.submit(_safe_grade, a, s, submitted_dir / s / assignment, batch): s for s in todo}
         for fut in as_completed(futures):
             s = futures[fut]
             result = fut.result()
@@ -159,12 +191,14 @@ def autograde(assignment: str, *, root: Path | None = None, grading_dir: Path | 
     return report
 
 
-def _safe_grade(a, student: str, folder: Path) -> SubmissionResult:
+def _safe_grade(a, student: str, folder: Path, batch: str) -> SubmissionResult:
     try:
-        return grade_submission(a, student, folder)
+        result = grade_submission(a, student, folder)
+        result.batch = batch
+        return result
     except Exception as e:  # noqa: BLE001 - a grader bug must not stop the batch
         r = SubmissionResult(student, a.name, f"error: grader failed ({type(e).__name__}: {e})"[:300],
-                             max_score=a.max_score, checksum=folder_checksum(folder))
+                             max_score=a.max_score, checksum=folder_checksum(folder), batch=batch)
         from .runner import score_tests
         r.tests = score_tests(a, {}, reason=r.status)
         return r

@@ -48,8 +48,8 @@ def summary_markdown(result) -> str:
                      + "\n".join(f"- {html.escape(x)}" for x in result.tampered))
     if result.cell_errors:
         parts.append("**Errors raised by your cells while grading:**\n"
-                     + "\n".join(f"- cell {e.get('cell')}: `{html.escape(str(e.get('error'))[:200])}`"
-                                 for e in result.cell_errors[:10]))
+                     + "\n".join(f"- cell {e.get('cell')}: `{html.escape(str(e.get('error'))[:100])}`"
+                                 for e in result.cell_errors[:5]))
     if result.notes:
         parts.append("**Notes:**\n" + "\n".join(f"- {html.escape(x)}" for x in result.notes))
     return "\n\n".join(parts)

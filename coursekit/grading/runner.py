@@ -52,6 +52,7 @@ class SubmissionResult:
     checksum: str = ""
     seconds: float = 0.0
     notebook: str = ""
+    batch: str = ""                  # id of the batch (its hidden inputs) that graded it
 
     def to_dict(self) -> dict:
         return asdict(self)

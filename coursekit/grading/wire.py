@@ -140,6 +140,7 @@ def unpack(data: bytes, *, allow_refs: bool = False, max_bytes: int = 256 << 20)
     """Decode npz bytes made by :func:`pack`; raises :class:`WireError` on anything else."""
     if len(data) > max_bytes:
         raise WireError(f"payload of {len(data)} bytes exceeds the {max_bytes}-byte cap")
+    _check_zip(data, max_bytes)
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -156,6 +157,26 @@ def unpack(data: bytes, *, allow_refs: bool = False, max_bytes: int = 256 << 20)
     except Exception:  # noqa: BLE001
         raise WireError("JSON header is not valid UTF-8 JSON") from None
     return _decode(tree, arrays, 0, allow_refs)
+
+
+def _check_zip(data: bytes, max_bytes: int) -> None:
+    """Refuse compressed members (zip bombs: :func:`pack` stores, never deflates) and
+    members whose declared or actual sizes exceed the cap, before NumPy reads anything."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except Exception:  # noqa: BLE001
+        raise WireError("not a valid npz payload (bad zip)") from None
+    total = 0
+    for info in infos:
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise WireError(f"member {info.filename!r} is compressed (only stored members are accepted)")
+        total += info.file_size
+        if info.file_size > info.compress_size + 64 or total > max_bytes:
+            raise WireError(f"member {info.filename!r} declares {info.file_size} bytes, over the cap "
+                            "or larger than its stored data")
 
 
 def frame(payload: bytes) -> bytes:
