@@ -114,7 +114,8 @@ def lr_find(model: nn.Module, loader, loss_fn: Callable | None = None,
     lrs, losses, smoothed = map(np.asarray, (lrs, losses, smoothed))
     slope = np.gradient(smoothed, np.log10(lrs))
     lowest = int(np.argmin(smoothed))
-    steepest = float(lrs[int(np.argmin(slope[: max(lowest, 1) + 1]))])
+    skip = min(max(3, len(lrs) // 10), lowest)   # the moving average is still settling there
+    steepest = float(lrs[skip + int(np.argmin(slope[skip: lowest + 1]))])
     min_lr = float(lrs[lowest])
     return LRFinderResult(lrs, losses, smoothed, steepest, min_lr,
                           min(steepest, min_lr / 10), diverged)
