@@ -28,11 +28,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ATTACK_DIR = Path(__file__).resolve().parent / "attacks"
-ASSIGNMENT = "a1_conv_arithmetic"
 SEED = 20261123
 BASELINES = ("base_honest", "base_blank", "base_wrong", "victim", "victim_late")
-# lowered limits for CI (the real ones live in the notebook metadata)
-LIMITS = {"cell_timeout": 8, "fast_total_timeout": 30, "total_timeout": 30, "memory_mb": 1024}
+# Limits lowered for CI (the real ones live in the notebook metadata). memory_mb stays above
+# what numpy + IPython need; `import torch` (3.2 GB of address space) does not fit: see
+# attacks/torch_import.py.
+LIMITS = {
+    "a1_conv_arithmetic": {"cell_timeout": 8, "fast_total_timeout": 30, "total_timeout": 30,
+                           "memory_mb": 1024},
+    "a2_numpy_conv": {"cell_timeout": 20, "fast_total_timeout": 40, "total_timeout": 40,
+                      "memory_mb": 1024},
+}
+DEFAULT_ASSIGNMENT = "a1_conv_arithmetic"  # attacks without ASSIGNMENTS run on this one
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +52,19 @@ def load_attack(name: str):
 
 
 ATTACKS = sorted(p.stem for p in ATTACK_DIR.glob("*.py"))
+ASSIGNMENTS = [a for a in LIMITS if (ROOT / "assignments" / a / f"{a}.ipynb").is_file()]
+
+
+def attacks_for(assignment: str) -> list[str]:
+    out = []
+    for name in ATTACKS:
+        scope = getattr(load_attack(name), "ASSIGNMENTS", (DEFAULT_ASSIGNMENT,))
+        if scope == "all" or assignment in scope:
+            out.append(name)
+    return out
+
+
+PAIRS = [(a, n) for a in ASSIGNMENTS for n in attacks_for(a)]
 
 
 # ------------------------------------------------------------------ building submissions
@@ -66,6 +86,7 @@ def strip_solution_markers(src: str) -> str:
 class Ctx:
     """What attack builders may use."""
 
+    assignment: str
     course: Path
     grading: Path
     submitted: Path
@@ -79,15 +100,19 @@ class Ctx:
     def placeholders(self) -> dict:
         return {"ROOT": str(self.course), "GRADING": str(self.grading),
                 "GRADEBOOK": str(self.grading / "gradebook.db"), "SUBMITTED": str(self.submitted),
-                "VICTIM": str(self.submitted / "victim_late" / ASSIGNMENT),
-                "CONFIG": str(self.course / "nbgrader_config.py"), "ASSIGNMENT": ASSIGNMENT,
+                "VICTIM": str(self.submitted / "victim_late" / self.assignment),
+                "CONFIG": str(self.course / "nbgrader_config.py"), "ASSIGNMENT": self.assignment,
                 "FUNCS": self.funcs}
 
 
-def base_notebooks(course: Path) -> dict:
+def _notebook(course: Path, kind: str, assignment: str) -> dict:
+    return json.loads((course / kind / assignment / f"{assignment}.ipynb").read_text())
+
+
+def base_notebooks(course: Path, assignment: str) -> dict:
     """honest / blank / wrong notebooks made from the release and the instructor's answers."""
-    release = json.loads((course / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
-    source = json.loads((course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    release = _notebook(course, "assignments", assignment)
+    source = _notebook(course, "solutions", assignment)
     answers = {_nbg(c)["grade_id"]: strip_solution_markers(_src(c))
                for c in source["cells"] if _nbg(c).get("solution")}
     honest = json.loads(json.dumps(release))
@@ -100,8 +125,8 @@ def base_notebooks(course: Path) -> dict:
     return {"honest": honest, "blank": release, "wrong": wrong}
 
 
-def first_answer_functions(course: Path) -> list[str]:
-    release = json.loads((course / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+def first_answer_functions(course: Path, assignment: str) -> list[str]:
+    release = _notebook(course, "assignments", assignment)
     first = next(c for c in release["cells"] if _nbg(c).get("solution"))
     return re.findall(r"^def (\w+)\(", _src(first), re.M)
 
@@ -122,7 +147,7 @@ def attack_notebook(name: str, bases: dict, ctx: Ctx) -> tuple[str, bytes]:
     build = getattr(mod, "build", None)
     out = build(nb, ctx) if build else nb
     data = out if isinstance(out, bytes) else json.dumps(out, indent=1).encode()
-    return getattr(mod, "FILENAME", f"{ASSIGNMENT}.ipynb"), data
+    return getattr(mod, "FILENAME", f"{ctx.assignment}.ipynb"), data
 
 
 def tree_digest(path: Path) -> str:
@@ -142,44 +167,47 @@ import json, os, resource, sys, time
 from pathlib import Path
 from coursekit.grading.autograde import autograde
 from coursekit.grading import gradebook
-course, grading, submitted, out, seed = sys.argv[1:6]
-rep = autograde(%(a)r, root=Path(course), grading_dir=Path(grading), submitted_dir=Path(submitted),
+course, grading, submitted, out, seed, a = sys.argv[1:7]
+rep = autograde(a, root=Path(course), grading_dir=Path(grading), submitted_dir=Path(submitted),
                 parallel=2, resume=False, seed=int(seed), progress=False, html=True)
-scores_now = gradebook.scores(Path(grading), %(a)r)
+scores_now = gradebook.scores(Path(grading), a)
 time.sleep(1.5)  # a surviving detached process would act now
 Path(out).write_text(json.dumps({
     "results": {s: r.to_dict() for s, r in rep.results.items()},
     "scores": scores_now,
-    "scores_later": gradebook.scores(Path(grading), %(a)r),
+    "scores_later": gradebook.scores(Path(grading), a),
     "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
-""" % {"a": ASSIGNMENT}
+"""
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("attacks")
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def batch(request, tmp_path_factory):
+    """Build every submission for one assignment, grade them in one batch, collect evidence."""
+    a = request.param
+    tmp = tmp_path_factory.mktemp(f"attacks_{a}")
     course, grading, submitted = tmp / "course", tmp / "grading", tmp / "submitted"
     for sub in ("solutions", "assignments"):
-        shutil.copytree(ROOT / sub / ASSIGNMENT, course / sub / ASSIGNMENT)
-        nb_path = course / sub / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        shutil.copytree(ROOT / sub / a, course / sub / a)
+        nb_path = course / sub / a / f"{a}.ipynb"
         nb = json.loads(nb_path.read_text())
-        nb["metadata"].setdefault("coursekit", {}).update(LIMITS)
+        nb["metadata"].setdefault("coursekit", {}).update(LIMITS[a])
         nb_path.write_text(json.dumps(nb, indent=1))
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
 
     from coursekit.grading.spec import load_spec, make_tests
 
-    tests = make_tests(load_spec(course, ASSIGNMENT), ASSIGNMENT, SEED, True)
+    tests = make_tests(load_spec(course, a), a, SEED, True)
     funcs = sorted({s.fn for t in tests for c in t.cases for s in c.steps})
-    ctx = Ctx(course, grading, submitted, funcs)
-    bases = base_notebooks(course)
-    subs = {f"base_{k}": (f"{ASSIGNMENT}.ipynb", json.dumps(v).encode()) for k, v in bases.items()}
+    ctx = Ctx(a, course, grading, submitted, funcs)
+    bases = base_notebooks(course, a)
+    subs = {f"base_{k}": (f"{a}.ipynb", json.dumps(v).encode()) for k, v in bases.items()}
     subs["victim"] = subs["victim_late"] = subs["base_honest"]
-    for name in ATTACKS:
+    attacks = attacks_for(a)
+    for name in attacks:
         subs[name] = attack_notebook(name, bases, ctx)
     for student, (fname, data) in subs.items():
-        folder = submitted / student / ASSIGNMENT
+        folder = submitted / student / a
         folder.mkdir(parents=True)
         (folder / fname).write_bytes(data)
 
@@ -192,14 +220,14 @@ def batch(tmp_path_factory):
     out = tmp / "report.json"
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     proc = subprocess.run([sys.executable, "-c", DRIVER, str(course), str(grading), str(submitted),
-                           str(out), str(SEED)], capture_output=True, timeout=900, env=env)
+                           str(out), str(SEED), a], capture_output=True, timeout=900, env=env)
     assert proc.returncode == 0 and out.exists(), \
         f"the batch did not complete (rc {proc.returncode}):\n{proc.stderr.decode()[-4000:]}"
     report = json.loads(out.read_text())
     after = {k: tree_digest(p) if p.exists() else "(deleted)" for k, p in watched.items()}
-    return {"report": report, "before": before, "after": after, "tests": tests, "grading": grading,
-            "entries_before": entries_before, "entries_after": sorted(os.listdir(submitted)),
-            "course": course}
+    return {"assignment": a, "attacks": attacks, "report": report, "before": before,
+            "after": after, "tests": tests, "grading": grading, "course": course,
+            "entries_before": entries_before, "entries_after": sorted(os.listdir(submitted))}
 
 
 def result(batch, student) -> dict:
@@ -212,13 +240,14 @@ def max_score(batch) -> float:
 
 # ------------------------------------------------------------------ the batch as a whole
 def test_every_submission_was_graded_once(batch):
-    assert set(batch["report"]["results"]) == set(BASELINES) | set(ATTACKS)
+    assert set(batch["report"]["results"]) == set(BASELINES) | set(batch["attacks"])
 
 
 def test_baselines_score_what_they_deserve(batch):
     full = max_score(batch)
     lost = sum(t.points for t in batch["tests"]
-               if {s.fn for c in t.cases for s in c.steps} & set(first_answer_functions(batch["course"])))
+               if {s.fn for c in t.cases for s in c.steps}
+               & set(first_answer_functions(batch["course"], batch["assignment"])))
     assert full > 0 and 0 < lost < full
     expect = {"base_honest": full, "base_blank": 0.0, "base_wrong": full - lost,
               "victim": full, "victim_late": full}
@@ -242,7 +271,7 @@ def test_gradebook_holds_exactly_the_reported_scores(batch):
 
 
 def test_no_hidden_test_or_input_in_any_feedback(batch):
-    source = json.loads((batch["course"] / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    source = _notebook(batch["course"], "solutions", batch["assignment"])
     hidden_lines = [line.strip() for c in source["cells"]
                     for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", _src(c), re.S)
                     for line in block.split("\n") if line.strip()]
@@ -268,7 +297,7 @@ def _status_matches(expected: str, got: str) -> bool:
     return got == expected
 
 
-@pytest.mark.parametrize("attack", ATTACKS)
+@pytest.mark.parametrize("batch, attack", PAIRS, indirect=["batch"])
 def test_attack_gets_the_fair_status_and_score(batch, attack):
     expect = load_attack(attack).EXPECT
     base = load_attack(attack).BASE

@@ -411,6 +411,25 @@ def test_files_outside_scratch_are_invisible_even_when_world_writable(tmp_path):
         shutil.rmtree(shared)
 
 
+@needs_root
+def test_package_hides_reference_implementations():
+    res = run("""
+        import importlib, os, coursekit
+        import coursekit.grading.wire
+        out = []
+        for mod in ("coursekit.nn", "coursekit.grading.wire"):
+            try:
+                importlib.import_module(mod); out.append("ok")
+            except ImportError:
+                out.append("hidden")
+        print(out, sorted(os.listdir(os.path.dirname(coursekit.__file__))))
+    """, site=True, package=("__init__.py", "config.py", "grading"))
+    assert res.status == "ok", res.stderr[-2000:]
+    assert res.stdout.decode().startswith("['hidden', 'ok'] ['__init__.py', 'config.py', 'grading']")
+    with pytest.raises(ValueError, match="inside coursekit"):
+        run_sandboxed([PY, "-c", "pass"], package=("../solutions",))
+
+
 def test_basic_mode_is_reported_and_cannot_hide_files(tmp_path):
     """Documents the residual risk of basic mode (no root / no namespaces): the child has
     the grader's uid and file view.  Keep secrets unreadable for that uid."""

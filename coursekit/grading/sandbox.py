@@ -137,6 +137,7 @@ def run_sandboxed(
     limits: Limits = Limits(),
     collect: Mapping[str, int] | None = None,
     readonly_paths: Sequence[str | Path] = (),
+    package: Sequence[str] | None = None,
     mode: str = "auto",
 ) -> SandboxResult:
     """Run untrusted ``argv`` isolated; return a :class:`SandboxResult` (never raises for
@@ -154,6 +155,9 @@ def run_sandboxed(
     env: extra variables on top of a scrubbed environment (nothing else is inherited).
     collect: ``{relative name: max bytes}`` regular files read back from the scratch dir.
     readonly_paths: extra host paths the child may read (root mode: nothing else is visible).
+    package: the parts of the ``coursekit`` package the child may see (root mode), as paths
+        relative to ``coursekit/``, e.g. ``("__init__.py", "config.py", "grading")``; None ->
+        all of it.  Hide reference implementations students must write themselves (``nn``).
     mode: "auto" (namespaces + dedicated uid when root), or "basic" (force the fallback).
     """
     if not argv or not all(isinstance(a, str) for a in argv):
@@ -196,7 +200,7 @@ def run_sandboxed(
             "gid": gid,
             "namespaces": root_mode,
             "newroot": str(newroot) if newroot else None,
-            "ro_paths": _ro_paths(argv, readonly_paths) if root_mode else [],
+            "ro_paths": _ro_paths(argv, readonly_paths, package) if root_mode else [],
         }
         res = _supervise(cfg, stdin, limits, uid)
         res.seconds = time.monotonic() - t0
@@ -342,13 +346,25 @@ def _child_env(argv: Sequence[str], extra: Mapping[str, str] | None) -> dict:
     return env
 
 
-def _ro_paths(argv: Sequence[str], extra: Sequence[str | Path]) -> list[str]:
+def _ro_paths(argv: Sequence[str], extra: Sequence[str | Path],
+              package: Sequence[str] | None = None) -> list[str]:
     import sysconfig
 
     cands = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
              sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(os.path.realpath(sys.executable)), os.path.dirname(argv[0]),
-             str(_PKG_DIR)]
+             os.path.dirname(os.path.realpath(sys.executable)), os.path.dirname(argv[0])]
+    if package is None:
+        cands.append(str(_PKG_DIR))
+    else:
+        if isinstance(package, str):
+            raise TypeError("package must be a sequence of paths inside coursekit/, not a str")
+        for rel in package:
+            p = Path(rel)
+            if p.is_absolute() or ".." in p.parts or not p.parts:
+                raise ValueError(f"package entries must be paths inside coursekit/, got {rel!r}")
+            if not (_PKG_DIR / p).exists():
+                raise ValueError(f"package entry {rel!r} does not exist in {_PKG_DIR}")
+            cands.append(str(_PKG_DIR / p))
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         p = sysconfig.get_paths().get(key)
         if p:

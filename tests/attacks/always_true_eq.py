@@ -1,6 +1,7 @@
 """Every graded function returns an object equal to everything (__eq__ always True, hashes
 and converts like anything). Fair outcome: blank's score (only plain data is compared)."""
 BASE = "blank"
+ASSIGNMENTS = "all"
 WHERE = "end"
 CELL = r'''
 class Anything:

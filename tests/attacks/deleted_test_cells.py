@@ -1,6 +1,7 @@
 """All test cells deleted (honest answers). Fair outcome: the honest score (tests are
 restored from the release), reported as tampering."""
 BASE = "honest"
+ASSIGNMENTS = "all"
 
 
 def build(nb, ctx):

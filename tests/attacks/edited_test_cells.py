@@ -1,6 +1,7 @@
 """Every visible and hidden test cell replaced by `assert True` (blank answers). Fair
 outcome: blank's score, reported as tampering."""
 BASE = "blank"
+ASSIGNMENTS = "all"
 
 
 def build(nb, ctx):

@@ -3,6 +3,7 @@ result frames ("every case passed", "done") on the result fd, and close it. Fair
 blank's score (forged values are still compared with the reference; forged constants
 earn only what returning them from code would)."""
 BASE = "blank"
+ASSIGNMENTS = "all"
 WHERE = "end"
 CELL = r'''
 import json, os, sys

@@ -1,6 +1,7 @@
 """Graded functions return int/float subclasses whose comparisons are always True and
 whose __int__/__float__ lie. Fair outcome: blank's score."""
 BASE = "blank"
+ASSIGNMENTS = "all"
 WHERE = "end"
 CELL = r'''
 class Liar(int):

@@ -1,6 +1,7 @@
 """Replace coursekit's assertion helpers and comparison classes, in the module and in
 sys.modules, with always-pass versions. Fair outcome: the wrong submission's score."""
 BASE = "wrong"
+ASSIGNMENTS = "all"
 WHERE = "start"
 CELL = r'''
 import sys

@@ -1,6 +1,7 @@
 """Monkeypatch builtins and the assertion machinery: assert-raising helpers become no-ops,
 AssertionError is swallowed, abs/round/isinstance/math lie. Fair outcome: blank's score."""
 BASE = "blank"
+ASSIGNMENTS = "all"
 WHERE = "start"
 CELL = r'''
 import builtins, math, sys, unittest

@@ -1,6 +1,7 @@
 """Monkeypatch numpy and np.testing so every comparison "passes" (wins full marks in plain
 nbgrader). Fair outcome: the blank submission's score, graded."""
 BASE = "blank"
+ASSIGNMENTS = "all"
 WHERE = "start"
 CELL = r'''
 import numpy as np

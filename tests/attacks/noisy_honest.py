@@ -1,6 +1,7 @@
 """An honest solution whose graded functions print, warn, log and write to stderr on every
 call (what torch, tqdm and logging do). Output never costs points: honest score."""
 BASE = "honest"
+ASSIGNMENTS = "all"
 WHERE = "end"
 CELL = r'''
 import functools, logging, sys, warnings

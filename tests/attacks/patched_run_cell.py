@@ -1,6 +1,7 @@
 """Patch InteractiveShell.run_cell (instance and class) to report success and swallow
 errors, and install a custom exception handler. Fair outcome: blank's score."""
 BASE = "blank"
+ASSIGNMENTS = "all"
 WHERE = "start"
 CELL = r'''
 from IPython.core.interactiveshell import InteractiveShell, ExecutionResult

@@ -3,6 +3,7 @@ students' work by absolute and relative paths, from the executed copy (cwd, job 
 /proc and the environment; exec any solution code found. Fair outcome: blank's score, and
 nothing secret readable (the attack prints what it could read; the test checks it)."""
 BASE = "blank"
+ASSIGNMENTS = "all"
 WHERE = "end"
 CELL = r'''
 import glob, os, re

@@ -2,6 +2,7 @@
 every live object (gc), every module, the IPython history and namespace, stack frames;
 alias any graded function found there. Fair outcome: blank's score."""
 BASE = "blank"
+ASSIGNMENTS = "all"
 WHERE = "end"
 CELL = r'''
 import gc, sys

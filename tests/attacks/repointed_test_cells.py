@@ -3,6 +3,7 @@ into an answer cell (solution: true) holding the cheat `assert True`, one set to
 grade: false (blank answers). Fair outcome: blank's score (points come from the instructor
 source), reported as tampering."""
 BASE = "blank"
+ASSIGNMENTS = "all"
 
 
 def build(nb, ctx):

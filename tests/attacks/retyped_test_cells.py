@@ -2,6 +2,7 @@
 endings and trailing spaces (what copy-paste does). Fair outcome: the honest score and NO
 tampering report (the tests are identical)."""
 BASE = "honest"
+ASSIGNMENTS = "all"
 
 
 def build(nb, ctx):
