@@ -75,8 +75,11 @@ def execute(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     status = "ok"
+    # Fast mode runs beside other kernels (pytest -n 2): one OpenMP thread each, since
+    # oversubscribed spinning threads made small torch models ~20x slower here.
+    threads = {"OMP_NUM_THREADS": "1"} if fast else {}
     with _env(COURSEKIT_FAST="1" if fast else "0", MPLBACKEND="module://matplotlib_inline.backend_inline",
-              PYDEVD_DISABLE_FILE_VALIDATION="1"):
+              PYDEVD_DISABLE_FILE_VALIDATION="1", **threads):
         try:
             client.execute()
         except CellTimeoutError as exc:

@@ -6,6 +6,8 @@ import pytest
 
 os.environ.setdefault("COURSEKIT_FAST", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Two xdist workers on two cores: one OpenMP thread each (set before torch is imported).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
