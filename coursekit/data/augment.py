@@ -45,7 +45,7 @@ def _vflip(s, size):
 
 
 def _crop(s, size):
-    return v2.RandomCrop(size, padding=int(round(s * size / 4)), fill=0)
+    return v2.RandomCrop(size, padding=int(round(s * min(size) / 4)), fill=0)
 
 
 def _resized_crop(s, size):
@@ -93,17 +93,27 @@ PRESETS = {"none": {}, "flip": {"hflip": 0.5},
                       "cutout": 0.3}}
 
 
-def make_transform(name: str, strength: float | None = None, size: int = 32):
+def _size(size):
+    """An image size as an (H, W) tuple (an int means a square)."""
+    if isinstance(size, (int, np.integer)) and size > 0:
+        return int(size), int(size)
+    if isinstance(size, (tuple, list)) and len(size) == 2 and all(int(v) > 0 for v in size):
+        return int(size[0]), int(size[1])
+    raise ValueError(f"size={size!r}: expected a positive int or an (H, W) pair")
+
+
+def make_transform(name: str, strength: float | None = None, size=32):
     """One v2 transform ``name`` (see ``TRANSFORMS``) at ``strength`` in [0, 1] for
-    (C, size, size) images; ``strength=None`` takes ``DEFAULT_STRENGTH[name]``."""
+    (C, H, W) images of ``size`` (int or (H, W)); ``strength=None`` takes
+    ``DEFAULT_STRENGTH[name]``."""
     if name not in TRANSFORMS:
         raise ValueError(f"unknown transform {name!r}; available: {', '.join(TRANSFORMS)} "
                          f"(MixUp/CutMix act on batches: use mix_batch)")
     s = DEFAULT_STRENGTH[name] if strength is None else _s(strength)
-    return TRANSFORMS[name](s, int(size))
+    return TRANSFORMS[name](s, _size(size))
 
 
-def augmentation(spec="standard", size: int = 32):
+def augmentation(spec="standard", size=32):
     """A ``v2.Compose`` pipeline: ``spec`` a preset name (``PRESETS``), a list of transform
     names (default strengths) or a dict ``{name: strength}``; order = ``TRANSFORMS`` order
     of the given names, except a dict keeps its own order."""
@@ -121,7 +131,7 @@ def augmentation(spec="standard", size: int = 32):
     return v2.Compose(steps or [v2.Identity()])
 
 
-def resolve_augmentation(augment, size: int = 32):
+def resolve_augmentation(augment, size=32):
     """None/False/"none" -> None; a preset, list or dict -> ``augmentation``; a callable as is."""
     if augment is None or augment is False or augment == "none":
         return None

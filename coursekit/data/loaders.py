@@ -69,7 +69,7 @@ def dataloaders(name: str = "shapes", batch_size: int = 128, *, augment=None,
         m = np.asarray(mean, np.float32)[:, None, None]
         s = np.asarray(std, np.float32)[:, None, None]
         xva = (xva - m) / s
-    aug = resolve_augmentation(augment, size=xtr.shape[-1])
+    aug = resolve_augmentation(augment, size=tuple(xtr.shape[-2:]))
     if aug is None and normalize:
         xtr, train_tf = (xtr - m) / s, None
     elif aug is None:
