@@ -21,10 +21,15 @@ from coursekit.arithmetic import conv_output_size
 
 from conftest import ROOT
 
-NOTEBOOK = Path(os.environ.get("CK_BROWSER_NOTEBOOK", ROOT / "notebooks" / "01_convolution_and_arithmetic.ipynb"))
+NOTEBOOK = ROOT / "notebooks" / "01_convolution_and_arithmetic.ipynb"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic", "--disable-dev-shm-usage"]
+
+KERNEL_IDLE = """() => { const w = window.jupyterapp.shell.currentWidget;
+                         const k = w && w.sessionContext && w.sessionContext.session
+                                   && w.sessionContext.session.kernel;
+                         return k && k.status === 'idle'; }"""
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -51,6 +56,10 @@ def lab(tmp_path):
     work = tmp_path / "course"
     work.mkdir()
     shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    # No "Jupyter news?" toast over the screenshot.
+    news = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     port, token = _free_port(), "ck-browser-test"
     env = dict(os.environ, COURSEKIT_FAST="1",
                JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"), JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"),
@@ -108,11 +117,7 @@ def test_conv_explorer_in_jupyterlab(lab):
                 "() => window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')",
                 timeout=120_000)
             # Wait for the kernel, then run every cell through JupyterLab's own command.
-            page.wait_for_function(
-                """() => { const w = window.jupyterapp.shell.currentWidget;
-                           const k = w && w.sessionContext && w.sessionContext.session
-                                     && w.sessionContext.session.kernel;
-                           return k && k.status === 'idle'; }""", timeout=120_000)
+            page.wait_for_function(KERNEL_IDLE, timeout=120_000)
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
             stride = page.locator(".ck-stride").first
             stride.wait_for(state="visible", timeout=240_000)
@@ -128,6 +133,7 @@ def test_conv_explorer_in_jupyterlab(lab):
                 f"""() => /output size:\\s*{expected}\\b/i.test(
                         document.querySelector('.ck-output-size').innerText)""", timeout=60_000)
             assert _output_size(page) == expected != before
+            page.wait_for_function(KERNEL_IDLE, timeout=60_000)  # let the grid redraw
             page.screenshot(path=str(shots / "conv_explorer.png"), full_page=False)
         finally:
             browser.close()
