@@ -21,7 +21,9 @@ __all__ = ["bn_dropout_explorer", "BNDropoutExplorer"]
 class BNDropoutExplorer(widgets.VBox):
     """The explorer widget; ``redraw()`` recomputes, ``stats`` holds the last statistics."""
 
-    def __init__(self, x=None, depth: int = 10, width: int = 256, seed: int = 0):
+    def __init__(self, x=None, depth: int = 10, width: int = 256, seed: int = 0,
+                 init: str = "he", activation: str = "relu", batchnorm: bool = False,
+                 dropout: float = 0.0):
         if x is None:
             x = torch.randn(512, width, generator=torch.Generator().manual_seed(seed))
         x = torch.as_tensor(x, dtype=torch.float32)
@@ -31,11 +33,11 @@ class BNDropoutExplorer(widgets.VBox):
         self.x, self.width, self.seed = x, width, seed
         style = {"description_width": "initial"}
         self.init = widgets.Dropdown(options=[s for s in INIT_SCHEMES if s != "default"],
-                                     value="he", description="initialization", style=style)
-        self.activation = widgets.ToggleButtons(options=["relu", "tanh"], value="relu",
+                                     value=init, description="initialization", style=style)
+        self.activation = widgets.ToggleButtons(options=["relu", "tanh"], value=activation,
                                                 description="activation", style=style)
-        self.batchnorm = widgets.Checkbox(value=False, description="batch norm")
-        self.dropout = widgets.FloatSlider(value=0.0, min=0.0, max=0.9, step=0.1,
+        self.batchnorm = widgets.Checkbox(value=batchnorm, description="batch norm")
+        self.dropout = widgets.FloatSlider(value=dropout, min=0.0, max=0.9, step=0.1,
                                            description="dropout p", continuous_update=False,
                                            style=style)
         self.depth = widgets.IntSlider(value=depth, min=2, max=30, description="depth",
@@ -74,8 +76,11 @@ class BNDropoutExplorer(widgets.VBox):
         plt.close(fig)
 
 
-def bn_dropout_explorer(x=None, depth: int = 10, width: int = 256,
-                        seed: int = 0) -> BNDropoutExplorer:
+def bn_dropout_explorer(x=None, depth: int = 10, width: int = 256, seed: int = 0,
+                        init: str = "he", activation: str = "relu", batchnorm: bool = False,
+                        dropout: float = 0.0) -> BNDropoutExplorer:
     """Build the BN/dropout explorer for inputs ``x`` (N, D) (default: 512 standard-normal
-    vectors of size ``width``); display it by leaving it last in a cell."""
-    return BNDropoutExplorer(x, depth=depth, width=width, seed=seed)
+    vectors of size ``width``), starting from the given settings (init: "zero", "small",
+    "xavier" or "he"; activation: "relu" or "tanh"); display it by leaving it last in a cell."""
+    return BNDropoutExplorer(x, depth=depth, width=width, seed=seed, init=init,
+                             activation=activation, batchnorm=batchnorm, dropout=dropout)
