@@ -1,0 +1,101 @@
+"""Embeddings: penultimate-layer codes of many images, embedded in 2-D (t-SNE or PCA)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._model import as_input, get_layer, model_device
+from .hooks import Hooks, eval_mode
+
+
+def _batches(loader):
+    """Yield (x, y-or-None) from a DataLoader, a list of batches or an (x, y) pair of arrays."""
+    if isinstance(loader, tuple) and len(loader) == 2 and hasattr(loader[0], "shape"):
+        yield loader
+        return
+    for b in loader:
+        if isinstance(b, (list, tuple)):
+            yield b[0], (b[1] if len(b) > 1 else None)
+        else:
+            yield b, None
+
+
+def _penultimate(model):
+    lin = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not lin:
+        raise ValueError("no nn.Linear in the model: pass layer= (the layer whose codes to embed)")
+    return lin[-1]
+
+
+def codes(model: nn.Module, loader, layer=None, n: int = 1000):
+    """(codes (M, D), labels (M,) or None, images (M, C, H, W)) for the first ``n`` images.
+
+    ``layer=None`` takes the *input* of the last linear layer (the penultimate codes);
+    otherwise the flattened output of ``layer``.
+    """
+    mod = _penultimate(model) if layer is None else get_layer(model, layer)
+    feats, labels, imgs, store = [], [], [], {}
+    with eval_mode(model), torch.no_grad(), Hooks() as h:
+        if layer is None:
+            h.forward_pre(mod, lambda m, i: store.__setitem__("z", i[0]))
+        else:
+            h.forward(mod, lambda m, i, o: store.__setitem__("z", o))
+        seen = 0
+        for x, y in _batches(loader):
+            x = as_input(x, model)
+            model(x)
+            feats.append(store.pop("z").flatten(1).cpu().numpy())
+            imgs.append(x.cpu().numpy())
+            if y is not None:
+                labels.append(np.asarray(y))
+            seen += len(x)
+            if seen >= n:
+                break
+    z, im = np.concatenate(feats)[:n], np.concatenate(imgs)[:n]
+    lab = np.concatenate(labels)[:n] if labels else None
+    return z, lab, im
+
+
+def embedding(model: nn.Module, loader, layer=None, method: str = "tsne", n: int = 500,
+              thumbnails: int = 60, seed: int = 0, classes=None, ax=None):
+    """Embed penultimate codes in 2-D with scikit-learn and draw them with thumbnails.
+
+    ``method``: "tsne" (local neighbourhoods) or "pca" (linear, global). Returns
+    ``(xy (M, 2), labels (M,) or None)``; the plot colours points by label and shows
+    ``thumbnails`` images at their positions.
+    """
+    if method not in ("tsne", "pca"):
+        raise ValueError(f"method must be 'tsne' or 'pca', got {method!r}")
+    z, lab, im = codes(model, loader, layer, n)
+    if method == "pca":
+        from sklearn.decomposition import PCA
+        xy = PCA(2, random_state=seed).fit_transform(z)
+    else:
+        from sklearn.manifold import TSNE
+        xy = TSNE(2, perplexity=min(30, max(2, len(z) // 4)), init="pca", random_state=seed).fit_transform(z)
+    _draw(xy, lab, im, thumbnails, seed, classes, ax, method)
+    return xy, lab
+
+
+def _draw(xy, lab, im, thumbnails, seed, classes, ax, method):
+    import matplotlib.pyplot as plt
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    from .overlay import to_image
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 6))
+    sc = ax.scatter(xy[:, 0], xy[:, 1], c=lab if lab is not None else "C0", cmap="tab10", s=8)
+    if lab is not None:
+        names = classes if classes is not None else None
+        handles, _ = sc.legend_elements()
+        labels = [names[int(u)] if names is not None else str(int(u)) for u in np.unique(lab)]
+        ax.legend(handles, labels, fontsize=7, loc="best", title="class")
+    rng = np.random.default_rng(seed)
+    for i in rng.choice(len(xy), size=min(thumbnails, len(xy)), replace=False):
+        a = to_image(im[i])
+        box = OffsetImage(a, zoom=0.6, cmap="gray" if a.ndim == 2 else None)
+        ax.add_artist(AnnotationBbox(box, xy[i], frameon=False))
+    ax.set_title(f"{method.upper()} of penultimate-layer codes ({len(xy)} images)")
+    ax.set_xlabel(f"{method} dimension 1"), ax.set_ylabel(f"{method} dimension 2")
+    ax.figure.tight_layout()

@@ -1,0 +1,109 @@
+"""filters, activations (dead channels), embedding codes and top-activating patches."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from coursekit.viz import activations, embedding, filters, overlay, show_attributions, top_activating  # noqa: E402
+from coursekit.viz.activations import dead_channels  # noqa: E402
+from coursekit.viz.embedding import codes  # noqa: E402
+from coursekit.viz.hooks import count_hooks  # noqa: E402
+from coursekit.viz.top_activating import unit_geometry  # noqa: E402
+
+
+def net(in_ch=3):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(in_ch, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                         nn.Flatten(), nn.Linear(6, 3)).eval()
+
+
+def teardown_function():
+    plt.close("all")
+
+
+@pytest.mark.parametrize("ch", [1, 3])
+def test_filters_draws_rgb_and_per_channel_grids(ch):
+    m = net(ch)
+    fig = filters(m)                           # first layer
+    assert len([a for a in fig.axes if a.images]) == 4 * (1 if ch == 3 else ch)
+    fig = filters(m, "3", max_filters=5, max_channels=3)
+    assert len(fig.axes) == 5 * 3
+
+
+def test_activations_values_and_dead_channels():
+    m = net()
+    with torch.no_grad():
+        m[3].bias.fill_(2.0)                  # the others are alive
+        m[3].weight[2].zero_()
+        m[3].bias[2] = -1.0                   # channel 2 after ReLU is always 0: dead
+    x = torch.rand(2, 3, 8, 8)
+    acts = activations(m, x, ["1", m[4]])
+    np.testing.assert_allclose(acts["1"], m[:2](x).detach().numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(dead_channels(acts["4"]), [2])
+    assert "1 dead" in " ".join(a.get_title(loc="left") for a in plt.gcf().axes)
+    assert count_hooks(m) == 0
+
+
+def test_embedding_codes_are_penultimate_inputs():
+    m = net()
+    x, y = torch.rand(40, 3, 8, 8), torch.arange(40) % 3
+    loader = [(x[i:i + 16], y[i:i + 16]) for i in range(0, 40, 16)]
+    z, lab, im = codes(m, loader, n=30)
+    np.testing.assert_allclose(z, m[:7](x[:30]).detach().numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(lab, y[:30].numpy())
+    xy, lab = embedding(m, loader, method="pca", n=30, thumbnails=5)
+    assert xy.shape == (30, 2)
+    xy, _ = embedding(m, (x[:20], y[:20]), method="tsne", n=20, thumbnails=0)
+    assert xy.shape == (20, 2)
+    with pytest.raises(ValueError, match="method"):
+        embedding(m, loader, method="umap")
+
+
+def test_unit_geometry_matches_gradient_support():
+    # stride-2 conv then conv, all-positive weights: the receptive field is exactly the
+    # set of input pixels with a non-zero gradient
+    m = nn.Sequential(nn.Conv2d(1, 1, 3, stride=2, padding=1), nn.Conv2d(1, 1, 3, padding=1))
+    with torch.no_grad():
+        for c in (m[0], m[1]):
+            c.weight.fill_(1.0)
+    x = torch.rand(1, 1, 20, 20, requires_grad=True)
+    geo = unit_geometry(m, m[1], x.detach())
+    assert geo == {"size": 7, "jump": 2, "start": 0.0}
+    i, j = 4, 5
+    m(x)[0, 0, i, j].backward()
+    rows, cols = np.nonzero(x.grad[0, 0].numpy())
+    half = geo["size"] // 2
+    assert (rows.min(), rows.max()) == (2 * i - half, 2 * i + half)
+    assert (cols.min(), cols.max()) == (2 * j - half, 2 * j + half)
+
+
+def test_top_activating_finds_brightest_spot():
+    m = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.ReLU())
+    with torch.no_grad():
+        m[0].weight.zero_()
+        m[0].weight[0, 0, 1, 1] = 1.0
+        m[0].bias.zero_()
+    x = torch.rand(30, 1, 12, 12) * 0.5
+    x[7, 0, 5, 6] = 3.0
+    x[20, 0, 9, 2] = 2.0
+    res = top_activating(m, [(x[:16], None), (x[16:], None)], m[0], channel=0, k=2, plot=True)
+    np.testing.assert_array_equal(res["index"], [7, 20])
+    np.testing.assert_array_equal(res["position"], [[5, 6], [9, 2]])
+    assert res["receptive_field"] == 3
+    np.testing.assert_allclose(res["patches"][0], x[7, :, 4:7, 5:8].numpy())
+
+
+def test_overlay_and_grid():
+    img = torch.rand(3, 8, 8)
+    ax = overlay(img, np.random.rand(8, 8), title="t")
+    assert ax.get_title() == "t"
+    with pytest.raises(ValueError, match="heatmap shape"):
+        overlay(img, np.random.rand(4, 4))
+    fig = show_attributions(torch.rand(2, 1, 8, 8), {"a": np.random.rand(2, 8, 8),
+                                                     "guided": np.random.rand(2, 1, 8, 8)})
+    assert len(fig.axes) == 6
