@@ -121,11 +121,14 @@ def test_grad_cam_and_cam_exact():
     # target 1: channel -x, only pixel (1, 1) is positive -> weight 1/16, map relu(-x/16)
     np.testing.assert_allclose(grad_cam(m, x, 1, upsample=False)[0],
                                np.array([[0, 0], [0, 1 / 16]]), rtol=1e-6, atol=1e-8)
-    # CAM: weights of the linear layer -> at the ReLU (what GAP sees) A_0 = relu(x);
-    # at the last conv (the default layer) A_0 = x itself (CAM has no ReLU)
-    np.testing.assert_allclose(cam(m, x, 0, layer=m[1], upsample=False)[0], [[1, 2], [3, 0]])
-    np.testing.assert_allclose(cam(m, x, 0, upsample=False)[0], x[0, 0].numpy())
-    np.testing.assert_allclose(cam(m, x, 1, upsample=False)[0], -x[0, 0].numpy())
+    # CAM: weights of the linear layer -> at the ReLU (what GAP sees, the default layer)
+    # A_0 = relu(x); at the conv A_0 = x itself (CAM adds no ReLU)
+    np.testing.assert_allclose(cam(m, x, 0, upsample=False)[0], [[1, 2], [3, 0]])
+    np.testing.assert_allclose(cam(m, x, 1, upsample=False)[0], [[0, 0], [0, 1]])
+    np.testing.assert_allclose(cam(m, x, 0, layer=m[0], upsample=False)[0], x[0, 0].numpy())
+    # for GAP -> linear models CAM = (h*w) * Grad-CAM before its ReLU
+    np.testing.assert_allclose(cam(m, x, 0, upsample=False)[0] / 4,
+                               grad_cam(m, x, 0, layer=m[1], upsample=False, relu=False)[0], rtol=1e-6)
 
 
 def test_grad_cam_picks_last_conv():
@@ -261,5 +264,5 @@ def test_bad_inputs_raise_clear_errors():
         occlusion(m, images(1), 0, window=20)
     with pytest.raises(ValueError, match="no layer named"):
         grad_cam(m, images(1), 0, layer="nope")
-    with pytest.raises(ValueError, match="cam needs"):
+    with pytest.raises(ValueError, match="conv -> global average pool -> Linear"):
         cam(nn.Sequential(nn.Conv2d(3, 2, 3), nn.Flatten(), nn.Linear(200, 2)), images(1), 0)

@@ -65,8 +65,25 @@ def _final_linear(model: nn.Module) -> nn.Linear:
     return lin[-1]
 
 
+def _cam_layer(model: nn.Module, x: torch.Tensor, channels: int) -> nn.Module:
+    """The last module run whose output is an (N, channels, h, w) map with h*w > 1: the
+    feature maps that global average pooling turns into the linear layer's inputs."""
+    seen = []
+    with Hooks() as h, torch.no_grad():
+        for m in model.modules():
+            if not list(m.children()):
+                h.forward(m, lambda mod, i, o: seen.append((mod, tuple(o.shape))))
+        model(x[:1])
+    for mod, shape in reversed(seen):
+        if len(shape) == 4 and shape[1] == channels and shape[2] * shape[3] > 1:
+            return mod
+    raise ValueError(f"cam found no (N, {channels}, h, w) feature map feeding the final linear "
+                     "layer: the model must be conv -> global average pool -> Linear; use grad_cam")
+
+
 def cam(model: nn.Module, x, target=None, layer=None, upsample: bool = True) -> np.ndarray:
-    """Class activation map: sum_k w[target, k] * A_k at ``layer`` (default: last conv).
+    """Class activation map: sum_k w[target, k] * A_k at ``layer`` (default: the last feature
+    map with as many channels as the final linear layer has inputs, i.e. what GAP pools).
 
     Valid for models ending in conv features -> global average pooling -> ``nn.Linear``
     (the layer's channels must equal the linear layer's inputs). Returns (N, H, W) (or
@@ -76,7 +93,7 @@ def cam(model: nn.Module, x, target=None, layer=None, upsample: bool = True) -> 
     x = as_input(x, model)
     lin = _final_linear(model)
     with eval_mode(model), torch.no_grad():
-        mod = _resolve(model, x, layer)
+        mod = _cam_layer(model, x, lin.in_features) if layer is None else get_layer(model, layer)
         store = {}
         with Hooks() as h:
             capture(model, mod, h, store)
