@@ -107,3 +107,18 @@ def test_overlay_and_grid():
     fig = show_attributions(torch.rand(2, 1, 8, 8), {"a": np.random.rand(2, 8, 8),
                                                      "guided": np.random.rand(2, 1, 8, 8)})
     assert len(fig.axes) == 6
+
+
+def test_visualization_explorer_updates_from_viz():
+    from coursekit.viz import grad_cam, saliency
+    from coursekit.widgets import visualization_explorer
+    m = net()
+    x = torch.rand(3, 3, 8, 8)
+    masks = np.zeros((3, 8, 8), bool)
+    masks[:, 2:5, 2:5] = True
+    w = visualization_explorer(m, x, labels=[0, 1, 2], classes=["a", "b", "c"], masks=masks)
+    np.testing.assert_allclose(w.heatmap, grad_cam(m, x[:1], m(x[:1]).argmax(1))[0], rtol=1e-6)
+    assert w.image.value[:4] == b"\x89PNG" and "pointing game" in w.info.value
+    w.method.value, w.target.value, w.index.value = "saliency", "c", 2
+    np.testing.assert_allclose(w.heatmap, saliency(m, x[2:3], 2)[0], rtol=1e-6)
+    assert count_hooks(m) == 0
