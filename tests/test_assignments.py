@@ -21,7 +21,7 @@ from coursekit.grading.release import available, verify_release
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = json.loads((ROOT / "tests" / "submissions" / "expected_scores.json").read_text())
-A1, A2, A3 = "a1_conv_arithmetic", "a2_numpy_conv", "a3_batchnorm_dropout"
+A1, A2, A3, A4 = "a1_conv_arithmetic", "a2_numpy_conv", "a3_batchnorm_dropout", "a4_train_a_cnn"
 SEED = 20261123
 
 
@@ -81,14 +81,23 @@ def a3_batch(tmp_path_factory):
     return report, grading
 
 
+@pytest.fixture(scope="module")
+def a4_batch(tmp_path_factory):
+    grading = tmp_path_factory.mktemp("grading_a4")
+    _stage(A4, grading / "submitted")
+    report = autograde(A4, root=ROOT, grading_dir=grading, parallel=2, seed=SEED + 2, progress=False,
+                       fast=True, html=False)
+    return report, grading
+
+
 def test_every_assignment_has_a_verified_release():
-    assert {A1, A2, A3} <= set(available(ROOT))
+    assert {A1, A2, A3, A4} <= set(available(ROOT))
     for name in available(ROOT):
         assert verify_release(ROOT, name) == [], name
         assert not list((ROOT / "assignments" / name).rglob("spec.py"))
 
 
-@pytest.mark.parametrize("name", ["a1", "a2", "a3"])
+@pytest.mark.parametrize("name", ["a1", "a2", "a3", pytest.param("a4", marks=pytest.mark.slow)])
 def test_samples_get_exactly_the_scores_they_deserve(name, request):
     report = request.getfixturevalue(f"{name}_batch")[0]
     expected = EXPECTED[report.assignment]

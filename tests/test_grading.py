@@ -87,7 +87,7 @@ def test_accuracy_levels_give_partial_credit():
     half = y.copy()
     half[:3] = (half[:3] + 1) % 3
     acc = Accuracy(levels=((0.9, 1.0), (0.6, 0.5)))
-    assert acc.score([y], [good]) == (1.0, None)
+    assert acc.score([y], [good]) == (1.0, "accuracy 1.000 >= 0.90: 100% of the points")
     assert acc.score([y], [half])[0] == 0.5
     assert acc.score([y], [(y + 1) % 3])[0] == 0.0
     assert acc.score([y], [np.zeros((10, 3))])[0] == 0.0

@@ -190,8 +190,6 @@ class Accuracy:
         acc = float(np.mean(rec == exp))
         for threshold, fraction in self.levels:
             if acc >= threshold:
-                msg = None if fraction >= 1 else (
-                    f"accuracy {acc:.3f} reached {threshold:.2f} ({fraction:.0%} of the points); "
-                    f"full marks need {self.levels[0][0]:.2f}")
-                return float(fraction), msg
+                return float(fraction), (f"accuracy {acc:.3f} >= {threshold:.2f}: {fraction:.0%} of the points"
+                                         + ("" if fraction >= 1 else f" (full marks from {self.levels[0][0]:.2f})"))
         return 0.0, f"accuracy {acc:.3f} is below {self.levels[-1][0]:.2f}"

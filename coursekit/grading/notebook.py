@@ -43,7 +43,9 @@ class Cell:
 
     @property
     def is_locked_code(self) -> bool:
-        return self.cell_type == "code" and not self.is_test and not self.is_answer
+        """A read-only set-up cell (restored from the release when changed)."""
+        return (self.cell_type == "code" and bool(self.grade_id) and bool(self.nbgrader.get("locked"))
+                and not self.is_test and not self.is_answer)
 
 
 def normalize(source: str) -> str:
@@ -144,7 +146,7 @@ def merge(release: list[Cell], student: list[Cell]) -> Merged:
         run.append(cell.source)  # the student's own extra cell
     missing_locked = [c for c in release if c.is_locked_code and c.grade_id not in seen]
     for c in release:
-        if c.grade_id in seen or c.cell_type != "code":
+        if not c.grade_id or c.grade_id in seen or c.cell_type != "code":
             continue
         if c.is_test:
             tampered.append(f"test cell {c.grade_id!r} was deleted (restored from the release)")
