@@ -88,3 +88,10 @@ def test_whole_network_gradcheck():
     assert set(grads) == {"0.w", "0.b", "3.w", "3.b", "7.w", "7.b"}
     for name, p in model.params.items():
         assert nn.gradcheck(loss_of, p, grads[name], num_checks=25) < GTOL, name
+
+
+def test_check_layers_reports_every_layer_small():
+    errs = nn.check_layers()
+    assert {"conv dx", "conv dw", "conv db", "maxpool dx", "avgpool dx", "relu dx",
+            "linear dx", "linear dw", "softmax dscores"} <= set(errs)
+    assert max(errs.values()) < 1e-6, errs

@@ -5,7 +5,7 @@ Layer functions follow cs231n's convention: ``*_forward(...) -> (out, cache)`` a
 """
 from .activations import relu_backward, relu_forward
 from .conv import conv2d_backward, conv2d_forward, conv2d_output_shape
-from .gradcheck import gradcheck, numerical_gradient, rel_error
+from .gradcheck import check_layers, gradcheck, numerical_gradient, rel_error
 from .im2col import col2im, im2col, window_view
 from .kernels import KERNELS, apply_kernel, get_kernel, to_gray
 from .linear import linear_backward, linear_forward

@@ -68,3 +68,44 @@ def gradcheck(f, x, analytic, dout=None, h: float = 1e-5, num_checks: int | None
     num = numerical_gradient(f, x, dout, h, indices=idx)
     sel = tuple(np.array(idx).T)
     return rel_error(analytic[sel], num[sel])
+
+
+def check_layers(seed: int = 0) -> dict:
+    """Gradient-check every layer of :mod:`coursekit.nn` on small random inputs.
+
+    Returns ``{"conv dx": err, "conv dw": err, ...}``: the relative error between each
+    backward pass and centred differences (float64; all should be below about 1e-7).
+    """
+    from .activations import relu_backward, relu_forward
+    from .conv import conv2d_backward, conv2d_forward
+    from .linear import linear_backward, linear_forward
+    from .losses import softmax_cross_entropy
+    from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+
+    r = np.random.default_rng(seed)
+    errs = {}
+    x, w, b = r.standard_normal((2, 3, 7, 7)), r.standard_normal((4, 3, 3, 3)), r.standard_normal(4)
+    out, cache = conv2d_forward(x, w, b, 2, 1)
+    dout = r.standard_normal(out.shape)
+    dx, dw, db = conv2d_backward(dout, cache)
+    errs["conv dx"] = gradcheck(lambda v: conv2d_forward(v, w, b, 2, 1)[0], x, dx, dout)
+    errs["conv dw"] = gradcheck(lambda v: conv2d_forward(x, v, b, 2, 1)[0], w, dw, dout)
+    errs["conv db"] = gradcheck(lambda v: conv2d_forward(x, w, v, 2, 1)[0], b, db, dout)
+    for name, fwd, bwd in [("maxpool dx", maxpool2d_forward, maxpool2d_backward),
+                           ("avgpool dx", avgpool2d_forward, avgpool2d_backward)]:
+        out, cache = fwd(x, 2, 2)
+        dout = r.standard_normal(out.shape)
+        errs[name] = gradcheck(lambda v: fwd(v, 2, 2)[0], x, bwd(dout, cache), dout)
+    out, cache = relu_forward(x)
+    dout = r.standard_normal(out.shape)
+    errs["relu dx"] = gradcheck(lambda v: relu_forward(v)[0], x, relu_backward(dout, cache), dout)
+    wl, bl = r.standard_normal((3 * 7 * 7, 5)), r.standard_normal(5)
+    out, cache = linear_forward(x, wl, bl)
+    dout = r.standard_normal(out.shape)
+    dx, dw, db = linear_backward(dout, cache)
+    errs["linear dx"] = gradcheck(lambda v: linear_forward(v, wl, bl)[0], x, dx, dout)
+    errs["linear dw"] = gradcheck(lambda v: linear_forward(x, v, bl)[0], wl, dw, dout)
+    scores, y = r.standard_normal((4, 5)), r.integers(0, 5, 4)
+    errs["softmax dscores"] = gradcheck(lambda v: softmax_cross_entropy(v, y)[0], scores,
+                                        softmax_cross_entropy(scores, y)[1])
+    return errs
