@@ -161,6 +161,10 @@ def check_overfit_small_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor
     if ok:
         msg = (f"reached {acc:.0%} training accuracy on {len(y)} examples after {step} steps "
                f"(loss {losses[0]:.3f} -> {losses[-1]:.3f})")
+    elif losses[-1] < 0.1 * losses[0]:
+        msg = (f"only {acc:.0%} training accuracy on {len(y)} examples after {steps} steps although "
+               f"the loss fell ({losses[0]:.3f} -> {losses[-1]:.3f}): the loss does not measure "
+               "agreement with these labels (wrong targets or wrong loss function?)")
     else:
         trend = "went UP" if losses[-1] > losses[0] else "barely moved" \
             if losses[-1] > 0.9 * losses[0] else "went down"

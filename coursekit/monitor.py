@@ -80,11 +80,11 @@ def dead_relu_fraction(model: nn.Module, x: torch.Tensor) -> dict:
 
 def update_ratio_verdict(ratio: float, low: float = 1e-4, high: float = 1e-2) -> str:
     """``"healthy"`` for an update/weight ratio in [low, high] (around 1e-3),
-    ``"too small (learning rate too low?)"`` or ``"too large (learning rate too high?)"``."""
+    ``"too small (learning rate too low, or a dead layer?)"`` or ``"too large (learning rate too high?)"``."""
     if not math.isfinite(ratio):
         return "not finite (training diverged)"
     if ratio < low:
-        return "too small (learning rate too low?)"
+        return "too small (learning rate too low, or a dead layer?)"
     if ratio > high:
         return "too large (learning rate too high?)"
     return "healthy"

@@ -105,6 +105,8 @@ def plot_train_val_gap(histories: dict, metric: str = "acc", axes=None):
                      f"{' points' if metric == 'acc' else ''}", fontsize=9)
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy (%)" if metric == "acc" else metric)
+        if metric == "acc":
+            ax.set_ylim(0, 102)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     axes[0].figure.tight_layout()
