@@ -285,11 +285,14 @@ class Sequential(Module):
 
 
 def lesson_cnn(in_channels: int = 1, num_classes: int = 10, size: int = 28,
-               channels=(8, 16), rng=None, method: str = "fast", dtype=np.float64) -> Sequential:
+               channels=(8, 16), rng=None, method: str = "fast", dtype=np.float64,
+               final_scale: float = 0.1) -> Sequential:
     """The lesson-04 network: ``[Conv3x3(pad 1) - ReLU - MaxPool2] x len(channels) - Flatten - Linear``.
 
     Input ``(N, in_channels, size, size)``; each block halves the spatial size (floor), so
     the classifier sees ``channels[-1] * (size // 2**len(channels))**2`` features.
+    The classifier's He-initialised weights are multiplied by ``final_scale`` so that the
+    initial scores are small and the initial loss is close to ``ln(num_classes)``.
     """
     r = _rng(rng)
     layers, c, s = [], in_channels, size
@@ -299,5 +302,7 @@ def lesson_cnn(in_channels: int = 1, num_classes: int = 10, size: int = 28,
         c, s = f, s // 2
     if s < 1:
         raise ValueError(f"size={size} is too small for {len(channels)} pooling blocks")
-    layers += [Flatten(), Linear(c * s * s, num_classes, rng=r, dtype=dtype)]
+    head = Linear(c * s * s, num_classes, rng=r, dtype=dtype)
+    head.params["w"] *= final_scale
+    layers += [Flatten(), head]
     return Sequential(*layers)

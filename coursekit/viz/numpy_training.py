@@ -40,7 +40,7 @@ def plot_numpy_training(history, title: str | None = None, healthy=(1e-4, 1e-2))
         ax_r.plot(x, vals, label=name, lw=1)
     ax_r.axhspan(*healthy, color="C2", alpha=0.1, label="healthy (~1e-3)")
     ax_r.set_yscale("log")
-    ax_r.set(xlabel="iteration", ylabel="||lr * update|| / ||w||", title="Update/weight ratio")
+    ax_r.set(xlabel="iteration", ylabel="||Δw|| / ||w|| (update / weight)", title="Update/weight ratio")
     ax_r.legend(fontsize=8)
     for ax in (ax_l, ax_a, ax_r):
         ax.grid(alpha=0.3)
