@@ -28,4 +28,3 @@ from .kernels import show_convolution, show_feature_maps  # noqa: E402,F401  (H3
 from .numpy_training import plot_numpy_training, plot_timings  # noqa: E402,F401  (H3)
 from .gallery import (plot_tta_gain, show_augmented_grid,  # noqa: E402,F401  (H2)
                       show_mixed_batch, show_transform_gallery)
-from .numpy_training import plot_numpy_training, plot_timings  # noqa: E402,F401  (H3)
