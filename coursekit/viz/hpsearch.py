@@ -8,13 +8,14 @@ __all__ = ["plot_search_points", "plot_search_comparison", "plot_coarse_to_fine"
 
 
 def plot_search_points(results: list, x: str = "lr", y: str = "weight_decay", task=None,
-                       axes=None):
+                       space: dict | None = None, axes=None):
     """One panel per ``SearchResult``: the tried (x, y) values on log axes, coloured by
     score, the best one circled; with a ``task`` (``SyntheticTask``) the true optimum is a
-    star. Above each panel, the distinct x values tried: a grid tests few of them."""
+    star. Above each panel, the distinct x values tried: a grid tests few of them. With
+    ``space`` (the searched ranges) every panel shows the whole range."""
     n = len(results)
     if axes is None:
-        _, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.8), squeeze=False)
+        _, axes = plt.subplots(1, n, figsize=(4.6 * n, 4.0), squeeze=False, layout="constrained")
         axes = axes[0]
     scores = np.concatenate([[t.score for t in r.trials] for r in results])
     vmin, vmax = np.percentile(scores, [0, 90])
@@ -32,6 +33,9 @@ def plot_search_points(results: list, x: str = "lr", y: str = "weight_decay", ta
             ax.axvline(v, color="0.85", lw=0.6, zorder=0)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        if space is not None:
+            ax.set_xlim(space[x].low, space[x].high)
+            ax.set_ylim(space[y].low, space[y].high)
         ax.set_xlabel(x + " (log scale)")
         ax.set_ylabel(y + " (log scale)")
         ax.set_title(f"{r.method}: {len(np.unique(xs))} distinct {x} values, cost {r.cost}\n"
