@@ -21,7 +21,8 @@ from coursekit.grading.release import available, verify_release
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = json.loads((ROOT / "tests" / "submissions" / "expected_scores.json").read_text())
-A1, A2, A3, A4 = "a1_conv_arithmetic", "a2_numpy_conv", "a3_batchnorm_dropout", "a4_train_a_cnn"
+A1, A2, A3, A4, A5 = ("a1_conv_arithmetic", "a2_numpy_conv", "a3_batchnorm_dropout", "a4_train_a_cnn",
+                      "a5_visualization")
 SEED = 20261123
 
 
@@ -90,14 +91,24 @@ def a4_batch(tmp_path_factory):
     return report, grading
 
 
+@pytest.fixture(scope="module")
+def a5_batch(tmp_path_factory):
+    grading = tmp_path_factory.mktemp("grading_a5")
+    _stage(A5, grading / "submitted")
+    report = autograde(A5, root=ROOT, grading_dir=grading, parallel=2, seed=SEED + 3, progress=False,
+                       fast=True, html=False)
+    return report, grading
+
+
 def test_every_assignment_has_a_verified_release():
-    assert {A1, A2, A3, A4} <= set(available(ROOT))
+    assert {A1, A2, A3, A4, A5} == set(available(ROOT))
     for name in available(ROOT):
         assert verify_release(ROOT, name) == [], name
         assert not list((ROOT / "assignments" / name).rglob("spec.py"))
 
 
-@pytest.mark.parametrize("name", ["a1", "a2", "a3", pytest.param("a4", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("name", ["a1", "a2", "a3", pytest.param("a4", marks=pytest.mark.slow),
+                                  pytest.param("a5", marks=pytest.mark.slow)])
 def test_samples_get_exactly_the_scores_they_deserve(name, request):
     report = request.getfixturevalue(f"{name}_batch")[0]
     expected = EXPECTED[report.assignment]
