@@ -284,7 +284,7 @@ class Sequential(Module):
         return f"Sequential(\n{inner}\n)"
 
 
-def lesson_cnn(in_channels: int = 1, num_classes: int = 10, size: int = 28,
+def lesson_cnn(in_channels: int = 3, num_classes: int = 10, size: int = 32,
                channels=(8, 16), rng=None, method: str = "fast", dtype=np.float64,
                final_scale: float = 0.1) -> Sequential:
     """The lesson-04 network: ``[Conv3x3(pad 1) - ReLU - MaxPool2] x len(channels) - Flatten - Linear``.
