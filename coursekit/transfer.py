@@ -52,16 +52,21 @@ def load_source_cnn(path=None, map_location="cpu") -> nn.Sequential:
     return model.eval()
 
 
-def resnet18_pretrained(progress: bool = False) -> nn.Module:
+def resnet18_pretrained(progress: bool = False, timeout: float = 10.0) -> nn.Module:
     """torchvision's ResNet-18 with ImageNet weights (``ResNet18_Weights.DEFAULT``).
 
     The weights are downloaded once into torch's hub cache (``$TORCH_HOME/hub/checkpoints``).
     Offline (or with a broken cache file) this raises :class:`PretrainedUnavailableError`
     naming the embedded alternative, :func:`load_source_cnn`. Inputs must be normalized with
-    ``ResNet18_Weights.DEFAULT.transforms()``.
+    ``ResNet18_Weights.DEFAULT.transforms()``. ``timeout``: seconds to wait for the server
+    (so that an offline machine fails fast instead of hanging).
     """
+    import socket
+
     from torchvision.models import ResNet18_Weights, resnet18
     w = ResNet18_Weights.DEFAULT
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
     try:
         return resnet18(weights=w, progress=progress).eval()
     except Exception as e:  # URLError, OSError, RuntimeError (corrupt file), ...
@@ -71,6 +76,8 @@ def resnet18_pretrained(progress: bool = False) -> nn.Module:
             f"{w.url}, cached as {cache}): {type(e).__name__}: {e}. Offline? Use the source "
             "CNN embedded in coursekit instead: coursekit.transfer.load_source_cnn() "
             "(pretrained on generated shapes, no download needed).") from e
+    finally:
+        socket.setdefaulttimeout(old)
 
 
 # ----------------------------------------------------------------------------- target data
