@@ -166,7 +166,7 @@ def plot_sanity_check(results: dict, ax=None):
     ax.set_xticklabels(["original"] + [f"→ {l}" for l in labels[1:]], rotation=45, ha="right",
                        fontsize=8)
     ax.axhline(0, color="grey", lw=0.5)
-    ax.set_ylim(-0.2, 1.05)
+    ax.set_ylim(-0.5, 1.05)
     ax.set_xlabel("layers randomized so far (cascading from the output down)")
     ax.set_ylabel("Spearman rank corr. with original map")
     ax.set_title("Sanity check: a faithful map must decorrelate as weights are randomized")
