@@ -45,7 +45,7 @@ def test_explorer_browser_contract(explorer):
     assert isinstance(out, widgets.HTML)
     assert "output size: 5" in _text(out)
     assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
-    assert _text(explorer.torch_html).startswith("✅ torch agrees")
+    assert _text(explorer.torch_html).startswith("✓ torch agrees")
     stride.value = 2
     assert "output size: 3" in _text(out)
     stride.value = 1
@@ -69,7 +69,7 @@ def test_explorer_settings_show_the_size_and_torch_agrees(explorer, settings, ex
         getattr(explorer, name).value = value
     assert _shown_size(explorer) == expected == explorer.output_size
     assert f"= {expected}" in _text(explorer.output_size_html)  # the formula, filled in
-    assert _text(explorer.torch_html).startswith("✅ torch agrees"), explorer.torch_html.value
+    assert _text(explorer.torch_html).startswith("✓ torch agrees"), explorer.torch_html.value
     kw = {k: v for k, v in explorer.settings().items() if k != "size"}
     assert torch_output_size(explorer.size.value, **kw) == expected
 
@@ -79,7 +79,7 @@ def test_explorer_invalid_settings_say_so_and_torch_refuses_too():
     e.dilation.value = 3
     text = _text(e.output_size_html)
     assert _shown_size(e) is None and "output size: none" in text and "kernel_size=3" in text
-    assert _text(e.torch_html).startswith("✅ torch agrees")
+    assert _text(e.torch_html).startswith("✓ torch agrees")
     assert "refuses too" in e.torch_html.value
     e.dilation.value = 1
     e.transposed.value = True

@@ -16,6 +16,9 @@ from coursekit.viz.conv_grid import conv_grid
 
 __all__ = ["conv_explorer", "ConvExplorer", "torch_output_size"]
 
+_AGREES = "<span style='color:#080'>✓ torch agrees</span>"
+_DISAGREES = "<span style='color:#c00'>✗ torch disagrees</span>"
+
 
 def torch_output_size(size, kernel_size, stride=1, padding=0, dilation=1, *,
                       transposed=False, output_padding=0, pooling=False, ceil_mode=False):
@@ -78,7 +81,8 @@ class ConvExplorer(widgets.VBox):
         self.output_size_html = widgets.HTML()
         self.output_size_html.add_class("ck-output-size")
         self.torch_html = widgets.HTML()
-        self.image = widgets.Image(format="png")
+        # natural size: a VBox would stretch (and blur) the drawing to the full width
+        self.image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))
         self.draw = draw
         self.output_size: int | None = None
         self.controls = [self.size, self.kernel_size, self.stride, self.padding, self.dilation,
@@ -140,18 +144,18 @@ class ConvExplorer(widgets.VBox):
         except RuntimeError as err:
             first = html.escape(str(err).splitlines()[0])
             if ours is None:
-                return f"✅ torch agrees: <code>{call}</code> refuses too ({first})"
-            return f"❌ torch disagrees: <code>{call}</code> refuses ({first})"
+                return f"{_AGREES}: <code>{call}</code> refuses too ({first})"
+            return f"{_DISAGREES}: <code>{call}</code> refuses ({first})"
         shape = f"(1, 1, {theirs}, {theirs})"
         if theirs == ours:
-            return f"✅ torch agrees: <code>{call}</code> gives {shape}"
-        return f"❌ torch disagrees: <code>{call}</code> gives {shape}"
+            return f"{_AGREES}: <code>{call}</code> gives {shape}"
+        return f"{_DISAGREES}: <code>{call}</code> gives {shape}"
 
     @staticmethod
     def _png(args, kw) -> bytes:
         fig = conv_grid(*args, **kw, new_figure=False)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
         return buf.getvalue()
 
 
