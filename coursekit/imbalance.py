@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["long_tail_counts", "subsample_to_counts", "imbalanced_shapes", "class_counts",
+__all__ = ["long_tail_counts", "subsample_to_counts", "imbalanced_shapes", "binary_imbalanced",
+           "class_counts",
            "oversample_indices", "undersample_indices", "balanced_sampler", "make_loader"]
 
 
@@ -74,13 +75,7 @@ def imbalanced_shapes(split: str = "train", n: int = 4000, imbalance_factor: flo
         # every class is equally common in shapes: load enough to find n_pos positives
         pool = int(max(n, n_pos * len(names)) * 1.3) + 50
         x, y = load("shapes", split, n=pool, seed=seed, **options)
-        pos, neg = np.flatnonzero(y == k), np.flatnonzero(y != k)
-        if len(pos) < n_pos or len(neg) < n - n_pos:
-            raise ValueError("not enough images generated; lower n")  # pragma: no cover
-        rng = np.random.default_rng(seed)
-        idx = np.sort(np.concatenate([rng.choice(pos, n_pos, replace=False),
-                                      rng.choice(neg, n - n_pos, replace=False)]))
-        return x[idx], (y[idx] == k).astype(np.int64)
+        return binary_imbalanced(x, y, k, positive_fraction, n=n, seed=seed)
     c = options.pop("num_classes", len(names))
     scale = n / (imbalance_factor ** (-np.arange(c) / (c - 1))).sum()
     counts = long_tail_counts(c, max(1, int(round(scale))), imbalance_factor)
@@ -88,6 +83,29 @@ def imbalanced_shapes(split: str = "train", n: int = 4000, imbalance_factor: flo
     x, y = load("shapes", split, n=pool, seed=seed, num_classes=c, **options)
     idx = subsample_to_counts(y, counts, seed)
     return x[idx], y[idx]
+
+
+def binary_imbalanced(x, y, positive: int, positive_fraction: float = 0.05,
+                      n: int | None = None, seed: int = 0):
+    """A rare-positive binary task from a labelled set: ``y_new = 1`` for class ``positive``.
+
+    Keeps ``n`` examples (default: all negatives plus as many positives as the fraction
+    allows) of which ``round(n * positive_fraction)`` are positives. Returns ``(x, y01)``.
+    """
+    y = _labels(y)
+    if not 0 < positive_fraction < 1:
+        raise ValueError(f"positive_fraction must be in (0, 1), got {positive_fraction}")
+    pos, neg = np.flatnonzero(y == positive), np.flatnonzero(y != positive)
+    if n is None:
+        n = min(int(len(neg) / (1 - positive_fraction)), int(len(pos) / positive_fraction))
+    n_pos = max(1, round(n * positive_fraction))
+    if len(pos) < n_pos or len(neg) < n - n_pos:
+        raise ValueError(f"need {n_pos} examples of class {positive} and {n - n_pos} others, but y "
+                         f"has {len(pos)} and {len(neg)}; lower n")
+    rng = np.random.default_rng(seed)
+    idx = np.sort(np.concatenate([rng.choice(pos, n_pos, replace=False),
+                                  rng.choice(neg, n - n_pos, replace=False)]))
+    return x[idx], (y[idx] == positive).astype(np.int64)
 
 
 def oversample_indices(y, seed: int = 0) -> np.ndarray:

@@ -14,7 +14,8 @@ import numpy as np
 
 __all__ = ["confusion_matrix", "precision_recall_f1", "accuracy", "balanced_accuracy",
            "Curve", "pr_curve", "roc_curve", "box_iou", "anchor_grid", "label_anchors",
-           "AnchorStats", "predict_proba", "binary_report", "mask_to_box"]
+           "AnchorStats", "predict_proba", "binary_report", "best_f1_threshold",
+           "mask_to_box"]
 
 
 def _labels(y, name: str) -> np.ndarray:
@@ -175,6 +176,16 @@ def binary_report(y_true, scores, threshold: float = 0.5) -> dict:
     return {"accuracy": accuracy(t, pred), "balanced_accuracy": balanced_accuracy(t, pred),
             "precision": p, "recall": r, "f1": f, "average_precision": pr_curve(t, s).auc,
             "roc_auc": roc_curve(t, s).auc}
+
+
+def best_f1_threshold(y_true, scores) -> tuple:
+    """The score threshold with the highest F1 on ``(y_true, scores)``: ``(threshold, f1)``.
+    Choose it on validation data, never on the test set."""
+    c = pr_curve(y_true, scores)
+    p, r = c.y[:-1], c.x[:-1]                      # the last PR point has no threshold
+    f1 = np.divide(2 * p * r, p + r, out=np.zeros_like(p), where=(p + r) > 0)
+    i = int(np.argmax(f1))
+    return float(c.thresholds[i]), float(f1[i])
 
 
 # ------------------------------------------------------------------------------ boxes

@@ -55,3 +55,14 @@ def test_make_loader():
     assert 0.3 < float(torch.cat([b[1] for b in samp]).float().mean()) < 0.7
     with pytest.raises(ValueError, match="balance"):
         imbalance.make_loader(x, y, balance="smote")
+
+
+def test_binary_imbalanced():
+    y = np.repeat(np.arange(10), 50)
+    x = np.arange(500.0)
+    xb, yb = imbalance.binary_imbalanced(x, y, positive=3, positive_fraction=0.1)
+    assert len(yb) == 500 and yb.sum() == 50 and np.all(y[xb.astype(int)][yb == 1] == 3)
+    xb, yb = imbalance.binary_imbalanced(x, y, positive=3, positive_fraction=0.05, n=200)
+    assert len(yb) == 200 and yb.sum() == 10
+    with pytest.raises(ValueError, match="lower n"):
+        imbalance.binary_imbalanced(x, y, positive=3, positive_fraction=0.5, n=400)

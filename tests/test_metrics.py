@@ -129,3 +129,12 @@ def test_binary_report_predict_proba_and_mask_to_box():
     np.testing.assert_array_equal(metrics.mask_to_box(m), [3, 2, 9, 5])
     with pytest.raises(ValueError, match="True pixel"):
         metrics.mask_to_box(np.zeros((3, 3)))
+
+
+def test_best_f1_threshold_is_the_best():
+    rng = np.random.default_rng(4)
+    y = (rng.random(300) < 0.15).astype(int)
+    s = y * 0.3 + rng.random(300)
+    thr, f1 = metrics.best_f1_threshold(y, s)
+    assert f1 == pytest.approx(skm.f1_score(y, (s >= thr).astype(int)))
+    assert all(skm.f1_score(y, (s >= t).astype(int)) <= f1 + 1e-12 for t in np.unique(s))
