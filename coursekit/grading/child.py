@@ -7,9 +7,12 @@ cells; never any test cell). Protocol:
 
 1. execute every cell in an IPython shell (errors, ``sys.exit`` and timeouts are recorded and
    execution goes on with the next cell, as in a notebook run with errors allowed);
-2. only then read the cases (calls and inputs, wire format) from stdin;
-3. call the student's functions and stream one frame per case to the file descriptor
-   ``$COURSEKIT_RESULT_FD`` (plain data only: see :mod:`coursekit.grading.wire`).
+2. report that to the grader (a ``cells`` frame on the file descriptor ``$COURSEKIT_RESULT_FD``),
+   which only then sends the first request (visible cases) on stdin, and the next one (hidden
+   cases) only after all visible results came back (``part_done``): the cells never see any
+   input, and hidden inputs cannot influence the results of visible tests;
+3. call the student's functions and stream one frame per case back (plain data only: see
+   :mod:`coursekit.grading.wire`); EOF on stdin ends the run.
 
 Nothing here is trusted: the student's code can change any of it, which only changes the
 values sent back; scoring happens in the parent against the reference outputs it keeps.
@@ -56,6 +59,28 @@ def _send(fd: int, obj) -> None:
     while view:
         n = _write(fd, view)
         view = view[n:]
+
+
+def _read_exact(n: int) -> bytes | None:
+    chunks, got = [], 0
+    while got < n:
+        chunk = _read(0, min(n - got, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame() -> bytes | None:
+    """The next request frame on stdin (magic, 8-byte length, payload); None at EOF."""
+    import struct
+
+    head = _read_exact(12)
+    if head is None or head[:4] != b"CKR1":
+        return None
+    (n,) = struct.unpack(">Q", head[4:])
+    return _read_exact(n)
 
 
 def _make_shell():
@@ -140,23 +165,23 @@ def main(argv: list[str] | None = None) -> int:
     errors = run_cells(shell, job["cells"], cell_timeout)
     _send(fd, {"kind": "cells", "errors": errors, "seconds": time.perf_counter() - t0})
 
-    chunks = []
-    while True:
-        chunk = _read(0, 1 << 20)
-        if not chunk:
-            break
-        chunks.append(chunk)
     from coursekit.grading import wire
 
-    request = wire.unpack(b"".join(chunks), allow_refs=True)
     namespace = shell.user_ns
-    for i, case in enumerate(request["cases"]):
-        out = run_case(namespace, case, float(job.get("call_timeout", cell_timeout)))
-        out.update(kind="case", index=i)
-        try:
-            _send(fd, out)
-        except BaseException as e:  # noqa: BLE001 - unencodable student value
-            _send(fd, {"kind": "case", "index": i, "error": f"could not send result: {_describe(e)}"})
+    call_timeout = float(job.get("call_timeout", cell_timeout))
+    while True:  # one request per part (visible cases, then hidden cases); EOF ends
+        request = _read_frame()
+        if request is None:
+            break
+        request = wire.unpack(request, allow_refs=True)
+        for index, case in zip(request["indices"], request["cases"]):
+            out = run_case(namespace, case, call_timeout)
+            out.update(kind="case", index=index)
+            try:
+                _send(fd, out)
+            except BaseException as e:  # noqa: BLE001 - unencodable student value
+                _send(fd, {"kind": "case", "index": index, "error": f"could not send result: {_describe(e)}"})
+        _send(fd, {"kind": "part_done"})
     _send(fd, {"kind": "done"})
     return 0
 

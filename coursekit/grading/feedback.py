@@ -122,11 +122,17 @@ def _instructor_test_cell(src: Cell, t):
     return cell
 
 
-def to_html(nb) -> str:
-    from nbconvert import HTMLExporter
+_EXPORTER = None
 
-    exporter = HTMLExporter(template_name="classic")
-    body, _ = exporter.from_notebook_node(nb)
+
+def to_html(nb) -> str:
+    """HTML of a notebook (one cached nbconvert exporter: loading templates is the slow part)."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+
+        _EXPORTER = HTMLExporter(template_name="classic")
+    body, _ = _EXPORTER.from_notebook_node(nb)
     return body
 
 

@@ -75,10 +75,11 @@ class Assignment:
     tests: list              # spec Tests with hidden inputs drawn
     cases: list              # flattened [(test_index, Case)]
     expected: list           # expected values per flattened case
-    request: bytes           # wire-packed inputs sent to each child
+    requests: list           # request frames: visible cases, then hidden cases
     limits: Limits
     cell_timeout: float
     fast: bool
+    package: tuple = ()      # parts of coursekit/ the child may import
 
     @property
     def max_score(self) -> float:
@@ -111,9 +112,14 @@ def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int |
     limits = Limits(wall_s=total, cpu_s=int(total * 2) + 5, memory_mb=int(settings.get("memory_mb", 3072)),
                     total_memory_mb=int(settings.get("total_memory_mb", 3072)), output_bytes=1_000_000)
     cases = [(ti, c) for ti, t in enumerate(tests) for c in t.cases]
-    request = wire.pack({"cases": [c.to_wire() for _, c in cases]})
-    a = Assignment(name, root, release, source, tests, cases, [None] * len(cases), request, limits,
-                   cell_timeout, fast)
+    parts = []
+    for hidden in (False, True):
+        idx = [i for i, (ti, _) in enumerate(cases) if tests[ti].hidden == hidden]
+        if idx:
+            parts.append(wire.frame(wire.pack({"indices": idx, "cases": [cases[i][1].to_wire() for i in idx]})))
+    package = tuple(["__init__.py", "config.py", "grading"] + list(settings.get("coursekit_modules", [])))
+    a = Assignment(name, root, release, source, tests, cases, [None] * len(cases), parts, limits,
+                   cell_timeout, fast, package)
     need = [i for i, (_, c) in enumerate(cases) if c.needs_reference]
     if need:
         ref_cells = [c.source for c in source if c.cell_type == "code" and not c.is_test]
@@ -145,12 +151,50 @@ def _check_spec_matches(name: str, tests: list[Test], source: list) -> None:
                              f"in the notebook")
 
 
+class Conversation:
+    """Feeds the child its requests: the first once its cells have run (``cells`` frame), each
+    next one once the previous part's results are all back (``part_done``); then EOF."""
+
+    def __init__(self, requests: list[bytes]):
+        self.pending = list(requests)
+        self.buffer = b""
+        self.pos = 0
+        self.closing = False
+
+    def __call__(self, chunk: bytes) -> bytes | None:
+        import struct
+
+        self.buffer += chunk
+        out = b""
+        while len(self.buffer) - self.pos >= 12:
+            if self.buffer[self.pos:self.pos + 4] != wire.MAGIC:
+                return None  # corrupt stream: close stdin
+            (n,) = struct.unpack(">Q", self.buffer[self.pos + 4:self.pos + 12])
+            if len(self.buffer) - self.pos - 12 < n:
+                break
+            payload = self.buffer[self.pos + 12:self.pos + 12 + n]
+            self.pos += 12 + n
+            try:
+                kind = wire.unpack(payload).get("kind")
+            except (wire.WireError, AttributeError):
+                continue
+            if kind in ("cells", "part_done"):
+                if self.pending:
+                    out += self.pending.pop(0)
+                else:
+                    self.closing = True
+        if self.pos > 1 << 16:  # keep the buffer small
+            self.buffer, self.pos = self.buffer[self.pos:], 0
+        return None if self.closing and not out else out
+
+
 def run_child(a: Assignment, cells: list[str]) -> dict:
     """Run cells + cases in the sandbox; returns status, cell errors, case outputs, stderr."""
     job = json.dumps({"cells": cells, "cell_timeout": a.cell_timeout}).encode()
     env = {"COURSEKIT_FAST": "1" if a.fast else "0"}
     res = run_sandboxed([sys.executable, "-m", "coursekit.grading.child", "job.json"],
-                        files={"job.json": job}, stdin=a.request, env=env, limits=a.limits)
+                        files={"job.json": job}, stdin=Conversation(a.requests), env=env, limits=a.limits,
+                        package=a.package or None)
     frames, _complete = wire.read_frames(res.result or b"")
     cases, cell_errors, done = {}, [], False
     for payload in frames:
