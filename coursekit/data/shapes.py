@@ -112,11 +112,11 @@ def _sd_crescent(u, v):
 
 
 def _sd_semicircle(u, v):
-    return np.maximum(np.sqrt(u * u + (v - 0.35) ** 2) - 0.95, v - 0.35)
+    return np.maximum(np.sqrt(u * u + (v - 0.42) ** 2) - 1.0, v - 0.42)
 
 
 def _sd_ellipse(u, v):
-    a, b = 0.95, 0.45
+    a, b = 1.0, 0.32  # aspect ~3: clearly not a half-disc (aspect 2) at small sizes
     k0 = np.sqrt((u / a) ** 2 + (v / b) ** 2)
     return (k0 - 1.0) * b  # good near the boundary, scaled to the minor axis
 

@@ -15,7 +15,8 @@ __all__ = ["augmentation_explorer", "AugmentationExplorer"]
 
 
 class AugmentationExplorer(widgets.VBox):
-    """The explorer; ``pipeline()`` is the current v2 pipeline, ``redraw()`` draws again."""
+    """The explorer; ``pipeline()`` is the current v2 pipeline, ``redraw()`` draws again,
+    ``figure`` is the last figure drawn."""
 
     def __init__(self, x=None, y=None, class_names=None, n: int = 12, seed: int = 0,
                  cols: int = 6):
@@ -79,6 +80,7 @@ class AugmentationExplorer(widgets.VBox):
                                    seed=seed)
                 fig = show_mixed_batch(xm, ym, self.class_names, n=min(len(xm), self.cols),
                                        title=f"{self.mix.value} after {self.spec() or 'nothing'}")
+            self.figure = fig
             display(fig)
             plt.close(fig)
 
