@@ -187,3 +187,22 @@ def test_conv_backward_in_small_chunks_matches_torch(monkeypatch):
     dx, dw, _ = nn.conv2d_backward(dout, cache)
     assert nn.rel_error(dx, xt.grad.numpy()) < TOL
     assert nn.rel_error(dw, wt.grad.numpy()) < TOL
+
+
+def test_fast_conv_holds_at_most_one_column_buffer():
+    """tracemalloc: forward allocates one column buffer (+ output, padding); backward none."""
+    import tracemalloc
+    r = _rng(12)
+    x, w, b = r.standard_normal((16, 4, 16, 16)), r.standard_normal((6, 4, 3, 3)), r.standard_normal(6)
+    col_bytes = 16 * 4 * 9 * 16 * 16 * 8
+    small = x.nbytes + 16 * 6 * 16 * 16 * 8 + 16 * 4 * 18 * 18 * 8   # x, output, padded x
+    tracemalloc.start()
+    out, cache = nn.conv2d_forward(x, w, b, 1, 1)
+    fwd_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    nn.conv2d_backward(np.ones_like(out), cache)
+    bwd_peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert col_bytes <= fwd_peak < col_bytes + small
+    assert bwd_peak < col_bytes / 2 + small

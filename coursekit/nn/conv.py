@@ -9,8 +9,8 @@ Two implementations with the same results:
   one column buffer and keeps it in the cache; the backward pass is a set of matrix
   products: ``dw = dout @ cols.T`` and the gradient columns ``w.T @ dout``, which col2im's
   accumulation adds back into the (padded) input positions they came from. The gradient
-  columns are made a few images at a time (at most 8 MiB), never as a second full column
-  buffer.
+  columns are made a few images at a time (at most 8 MiB and a quarter of the batch),
+  never as a second full column buffer.
 """
 from __future__ import annotations
 
@@ -93,12 +93,14 @@ def conv2d_backward(dout, cache):
     # accumulation. They are built a few images at a time (a chunk of at most
     # _DCOL_CHUNK_BYTES), never as a second full column buffer. Rows are ordered
     # (i, j, c) so that each kernel offset's block is one contiguous (C, Ho, Wo) slab.
+    # The cached forward columns are the call's one column buffer.
     H, W = x.shape[2:]
     dtype = np.result_type(dout, w)
     dxp = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=dtype)
     w_t = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(HH * WW * C, F)
     per_image = HH * WW * C * Ho * Wo * dtype.itemsize
-    step = max(1, min(N, _DCOL_CHUNK_BYTES // max(per_image, 1)))
+    # chunk: at most _DCOL_CHUNK_BYTES and at most a quarter of the batch
+    step = max(1, min(-(-N // 4), _DCOL_CHUNK_BYTES // max(per_image, 1)))
     s = stride
     for n0 in range(0, N, step):
         dc = np.matmul(w_t, d3[n0:n0 + step]).reshape(-1, HH, WW, C, Ho, Wo)
