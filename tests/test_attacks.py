@@ -41,7 +41,8 @@ LIMITS = {
 }
 DEFAULT_ASSIGNMENT = "a1_conv_arithmetic"  # attacks without ASSIGNMENTS run on this one
 
-pytestmark = pytest.mark.slow
+# one batch per assignment, built once: keep every test of this module on one xdist worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attack_corpus")]
 
 
 def load_attack(name: str):
@@ -131,8 +132,8 @@ def first_answer_functions(course: Path, assignment: str) -> list[str]:
     return re.findall(r"^def (\w+)\(", _src(first), re.M)
 
 
-def attack_notebook(name: str, bases: dict, ctx: Ctx) -> tuple[str, bytes]:
-    """(file name, bytes) of the submission for attack ``name``."""
+def attack_notebook(name: str, bases: dict, ctx: Ctx) -> tuple[str, bytes | tuple]:
+    """(file name, bytes or ("symlink", target)) of the submission for attack ``name``."""
     mod = load_attack(name)
     nb = json.loads(json.dumps(bases[mod.BASE]))
     cell = getattr(mod, "CELL", None)
@@ -144,6 +145,11 @@ def attack_notebook(name: str, bases: dict, ctx: Ctx) -> tuple[str, bytes]:
                "source": code}
         first_code = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
         nb["cells"].insert(first_code + 1 if mod.WHERE == "start" else len(nb["cells"]), new)
+    link = getattr(mod, "SYMLINK_TO", None)
+    if link is not None:
+        for key, value in ctx.placeholders().items():
+            link = link.replace("{{%s}}" % key, str(value))
+        return f"{ctx.assignment}.ipynb", ("symlink", link)
     build = getattr(mod, "build", None)
     out = build(nb, ctx) if build else nb
     data = out if isinstance(out, bytes) else json.dumps(out, indent=1).encode()
@@ -181,11 +187,26 @@ Path(out).write_text(json.dumps({
 """
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
-def batch(request, tmp_path_factory):
+_BATCHES: dict = {}
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory):
+    """``batches(assignment)`` -> that assignment's graded batch, built once per module."""
+    def get(a: str) -> dict:
+        if a not in _BATCHES:
+            try:
+                _BATCHES[a] = run_batch(a, tmp_path_factory.mktemp(f"attacks_{a}"))
+            except BaseException as e:  # noqa: BLE001 - report the same failure to every test
+                _BATCHES[a] = e
+        if isinstance(_BATCHES[a], BaseException):
+            raise _BATCHES[a]
+        return _BATCHES[a]
+    return get
+
+
+def run_batch(a: str, tmp: Path) -> dict:
     """Build every submission for one assignment, grade them in one batch, collect evidence."""
-    a = request.param
-    tmp = tmp_path_factory.mktemp(f"attacks_{a}")
     course, grading, submitted = tmp / "course", tmp / "grading", tmp / "submitted"
     for sub in ("solutions", "assignments"):
         shutil.copytree(ROOT / sub / a, course / sub / a)
@@ -209,7 +230,10 @@ def batch(request, tmp_path_factory):
     for student, (fname, data) in subs.items():
         folder = submitted / student / a
         folder.mkdir(parents=True)
-        (folder / fname).write_bytes(data)
+        if isinstance(data, tuple):  # ("symlink", target)
+            os.symlink(data[1], folder / fname)
+        else:
+            (folder / fname).write_bytes(data)
 
     watched = {"submitted/" + s: submitted / s for s in subs}
     watched.update(config=course / "nbgrader_config.py", solutions=course / "solutions",
@@ -239,11 +263,15 @@ def max_score(batch) -> float:
 
 
 # ------------------------------------------------------------------ the batch as a whole
-def test_every_submission_was_graded_once(batch):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_submission_was_graded_once(batches, assignment):
+    batch = batches(assignment)
     assert set(batch["report"]["results"]) == set(BASELINES) | set(batch["attacks"])
 
 
-def test_baselines_score_what_they_deserve(batch):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_baselines_score_what_they_deserve(batches, assignment):
+    batch = batches(assignment)
     full = max_score(batch)
     lost = sum(t.points for t in batch["tests"]
                if {s.fn for c in t.cases for s in c.steps}
@@ -257,20 +285,26 @@ def test_baselines_score_what_they_deserve(batch):
         assert result(batch, s)["tampered"] == [], (s, result(batch, s)["tampered"])
 
 
-def test_nothing_outside_the_sandbox_changed(batch):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_nothing_outside_the_sandbox_changed(batches, assignment):
+    batch = batches(assignment)
     changed = sorted(k for k in batch["before"] if batch["before"][k] != batch["after"][k])
     assert changed == [], f"modified by the batch: {changed}"
     assert batch["entries_after"] == batch["entries_before"]
 
 
-def test_gradebook_holds_exactly_the_reported_scores(batch):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_gradebook_holds_exactly_the_reported_scores(batches, assignment):
+    batch = batches(assignment)
     rep = batch["report"]
     expected = {s: pytest.approx(r["score"]) for s, r in rep["results"].items()}
     assert rep["scores"] == expected
     assert rep["scores_later"] == expected, "the gradebook changed after the batch (detached process?)"
 
 
-def test_no_hidden_test_or_input_in_any_feedback(batch):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_hidden_test_or_input_in_any_feedback(batches, assignment):
+    batch = batches(assignment)
     source = _notebook(batch["course"], "solutions", batch["assignment"])
     hidden_lines = [line.strip() for c in source["cells"]
                     for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", _src(c), re.S)
@@ -284,21 +318,26 @@ def test_no_hidden_test_or_input_in_any_feedback(batch):
         assert not [h for h in hidden_lines if h in text], p
 
 
-def test_grader_memory_stayed_bounded(batch):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_grader_memory_stayed_bounded(batches, assignment):
     """An honest batch peaks around 150-300 MB; zip_bomb_result.py tries to make it 768 MiB more."""
+    batch = batches(assignment)
     assert batch["report"]["maxrss_mb"] < 700, \
         f"the grading process peaked at {batch['report']['maxrss_mb']:.0f} MB"
 
 
 # ------------------------------------------------------------------ one test per attack
 def _status_matches(expected: str, got: str) -> bool:
+    if expected.endswith("..."):
+        return got.startswith(expected[:-3])
     if expected.count("(") > expected.count(")"):
         return got.startswith(expected)
     return got == expected
 
 
-@pytest.mark.parametrize("batch, attack", PAIRS, indirect=["batch"])
-def test_attack_gets_the_fair_status_and_score(batch, attack):
+@pytest.mark.parametrize("assignment, attack", PAIRS)
+def test_attack_gets_the_fair_status_and_score(batches, assignment, attack):
+    batch = batches(assignment)
     expect = load_attack(attack).EXPECT
     base = load_attack(attack).BASE
     r = result(batch, attack)

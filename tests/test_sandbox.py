@@ -308,6 +308,7 @@ def test_detached_double_fork_daemon_is_dead_after_the_run(tmp_path, mode):
     assert res.status == "ok", res.stderr
     size = (work / "tick").stat().st_size
     assert size > 0
+    assert work.stat().st_uid == (work / "tick").stat().st_uid == os.geteuid(), "workdir not given back"
     time.sleep(0.4)
     assert (work / "tick").stat().st_size == size, "the detached daemon survived the run"
 

@@ -206,7 +206,6 @@ def run_sandboxed(
         res.seconds = time.monotonic() - t0
         if uid is not None:
             res.isolation["leftover_killed"] = kill_uid(uid)
-            _chown_tree(scratch, os.geteuid(), os.getegid())
         for name, cap in (collect or {}).items():
             try:
                 res.files[name] = _read_capped(scratch, name, cap)
@@ -214,6 +213,10 @@ def run_sandboxed(
                 res.collect_errors[name] = str(e)
         return res
     finally:
+        if slot is not None:
+            kill_uid(slot.uid)
+            if not own_scratch:  # give the caller's directory back
+                _chown_tree(scratch, os.geteuid(), os.getegid())
         if newroot is not None:
             try:
                 newroot.rmdir()
