@@ -92,12 +92,12 @@ def _sd_star(u, v):
     theta = np.arctan2(u, -v)
     sector = 2 * np.pi / 5
     t = np.abs(np.mod(theta + sector / 2, sector) - sector / 2) / (sector / 2)  # 0 tip, 1 notch
-    rad = 1.0 - 0.55 * t
+    rad = 1.0 - 0.6 * t
     return (r - rad) * 0.6
 
 
 def _sd_cross(u, v):
-    return np.minimum(_sd_box(u, v, 0.85, 0.28), _sd_box(u, v, 0.28, 0.85))
+    return np.minimum(_sd_box(u, v, 0.92, 0.24), _sd_box(u, v, 0.24, 0.92))
 
 
 def _sd_ring(u, v):
