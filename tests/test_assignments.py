@@ -219,3 +219,27 @@ def test_check_command_reports_each_visible_test_and_an_estimate(tmp_path):
     assert nb_path.read_bytes() == before
     out = subprocess.run(_cli(["check", str(nb_path)], os.environ), capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 1 and "FAIL  test_receptive_field" in out.stdout
+
+
+def test_student_option_grades_only_that_student_and_keeps_the_others(a1_batch):
+    report, grading, _, _ = a1_batch
+    before = gradebook.scores(grading, A1)
+    again = autograde(A1, root=ROOT, grading_dir=grading, students=["buggy_dilation"], parallel=1,
+                      seed=SEED + 7, progress=False, html=False, fast=True)
+    assert list(again.results) == ["buggy_dilation"] and again.results["buggy_dilation"].score == 17.0
+    assert gradebook.scores(grading, A1) == before  # same scores, no duplicated or lost rows
+    assert again.backup is not None and again.backup.exists()
+    with pytest.raises(ValueError, match="no submission"):
+        autograde(A1, root=ROOT, grading_dir=grading, students=["nobody"], progress=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["a1_conv_arithmetic", "a2_numpy_conv", "a3_batchnorm_dropout",
+                                  "a5_visualization"])
+def test_instructor_notebook_passes_all_its_tests_in_a_kernel(name):
+    """The source notebook (solutions + visible and hidden test cells) runs clean: the
+    literal expected values in the visible tests agree with the reference solution."""
+    report = check_notebook(ROOT / "solutions" / name / f"{name}.ipynb")
+    assert report.cell_errors == []
+    assert all(t.passed for t in report.tests), [(t.grade_id, t.message) for t in report.tests if not t.passed]
+    assert report.estimate == EXPECTED[name]["max"]
