@@ -90,7 +90,7 @@ class Limits:
     result_bytes: int = 64_000_000  # cap on the result pipe -> "error: result limit"
     tmp_mb: int = 64              # size of the private /tmp and /dev/shm (root mode)
     total_memory_mb: int = 4096   # resident memory of ALL the child's processes (root mode,
-                                  # polled every 0.1 s) -> "error: memory limit"
+                                  # polled every 0.25 s) -> "error: memory limit"
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -519,7 +519,7 @@ def _supervise(cfg: dict, stdin, limits: Limits, uid: int | None) -> SandboxResu
         if verdict is None and now > deadline:
             verdict = "timeout"
         if uid is not None and verdict is None and now >= next_poll:
-            next_poll = now + 0.1
+            next_poll = now + 0.25  # a /proc scan costs ~5-10 ms
             rss = _rss_of_uid(uid)
             peak_rss = max(peak_rss, rss)
             if rss > limits.total_memory_mb * 1024 * 1024:
@@ -536,7 +536,7 @@ def _supervise(cfg: dict, stdin, limits: Limits, uid: int | None) -> SandboxResu
             sup_done_at = now
         if sup_done_at is not None and now - sup_done_at > 0.5:
             break  # something outside the sandbox holds a pipe (basic mode): stop reading
-        poll = 0.1 if uid is not None else 0.5
+        poll = 0.25 if uid is not None else 0.5
         timeout = 0.05 if (sup_done_at or kill_sent_at) else max(0.0, min(poll, deadline - now))
         for key, _ in sel.select(timeout):
             fd = key.fd
