@@ -20,7 +20,7 @@ from pathlib import Path
 from . import feedback as feedback_mod
 from . import gradebook
 from .notebook import InvalidNotebook, folder_checksum, parse_notebook
-from .runner import SubmissionResult, find_notebook, grade_submission, prepare
+from .runner import SubmissionResult, find_notebook, grade_submission, prepare, read_regular_file
 
 
 def default_grading_dir() -> Path:
@@ -113,7 +113,7 @@ def _student_cells(folder: Path, assignment: str):
     if path is None:
         return None
     try:
-        return parse_notebook(path.read_bytes())
+        return parse_notebook(read_regular_file(path, folder))
     except (InvalidNotebook, OSError):
         return None
 

@@ -10,6 +10,8 @@ reference outputs and hidden test code never leave this process.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -80,6 +82,8 @@ class Assignment:
     cell_timeout: float
     fast: bool
     package: tuple = ()      # parts of coursekit/ the child may import
+    visible_idx: list = field(default_factory=list)
+    hidden_idx: list = field(default_factory=list)
 
     @property
     def max_score(self) -> float:
@@ -112,14 +116,15 @@ def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int |
     limits = Limits(wall_s=total, cpu_s=int(total * 2) + 5, memory_mb=int(settings.get("memory_mb", 3072)),
                     total_memory_mb=int(settings.get("total_memory_mb", 3072)), output_bytes=1_000_000)
     cases = [(ti, c) for ti, t in enumerate(tests) for c in t.cases]
-    parts = []
+    parts, split = [], {}
     for hidden in (False, True):
         idx = [i for i, (ti, _) in enumerate(cases) if tests[ti].hidden == hidden]
+        split[hidden] = idx
         if idx:
             parts.append(wire.frame(wire.pack({"indices": idx, "cases": [cases[i][1].to_wire() for i in idx]})))
     package = tuple(["__init__.py", "config.py", "grading"] + list(settings.get("coursekit_modules", [])))
     a = Assignment(name, root, release, source, tests, cases, [None] * len(cases), parts, limits,
-                   cell_timeout, fast, package)
+                   cell_timeout, fast, package, split[False], split[True])
     need = [i for i, (_, c) in enumerate(cases) if c.needs_reference]
     if need:
         ref_cells = [c.source for c in source if c.cell_type == "code" and not c.is_test]
@@ -152,14 +157,39 @@ def _check_spec_matches(name: str, tests: list[Test], source: list) -> None:
 
 
 class Conversation:
-    """Feeds the child its requests: the first once its cells have run (``cells`` frame), each
-    next one once the previous part's results are all back (``part_done``); then EOF."""
+    """Feeds the child its requests, in an order that makes forged protocol frames useless.
 
-    def __init__(self, requests: list[bytes]):
+    The visible request goes out after the FIRST ``cells`` frame; the hidden request only once
+    a result for EVERY visible case has come back (first come counts, as in :func:`run_child`)
+    and a ``part_done`` followed; stdin closes once every hidden result is back. So visible
+    results and the cell errors shown in feedback are fixed before hidden inputs exist in the
+    child, whatever frames the student's code forges.
+    """
+
+    def __init__(self, requests: list[bytes], visible: list[int], hidden: list[int]):
         self.pending = list(requests)
+        self.visible, self.hidden = set(visible), set(hidden)
+        self.seen: set = set()
+        self.stage = "cells"
         self.buffer = b""
         self.pos = 0
-        self.closing = False
+
+    def _on(self, msg: dict) -> bytes | None:
+        kind = msg.get("kind")
+        if kind == "case" and type(msg.get("index")) is int:
+            self.seen.add(msg["index"])
+            return b""
+        if self.stage == "cells" and kind == "cells":
+            self.stage = "visible" if self.visible else "hidden"
+            return self.pending.pop(0) if self.pending else None
+        if kind == "part_done":
+            if self.stage == "visible" and self.visible <= self.seen:
+                self.stage = "hidden"
+                return self.pending.pop(0) if self.pending else None
+            if self.stage == "hidden" and self.hidden <= self.seen:
+                self.stage = "closed"
+                return None
+        return b""
 
     def __call__(self, chunk: bytes) -> bytes | None:
         import struct
@@ -175,17 +205,17 @@ class Conversation:
             payload = self.buffer[self.pos + 12:self.pos + 12 + n]
             self.pos += 12 + n
             try:
-                kind = wire.unpack(payload).get("kind")
-            except (wire.WireError, AttributeError):
+                msg = wire.unpack(payload)
+            except wire.WireError:
                 continue
-            if kind in ("cells", "part_done"):
-                if self.pending:
-                    out += self.pending.pop(0)
-                else:
-                    self.closing = True
+            if isinstance(msg, dict):
+                more = self._on(msg)
+                if more is None:
+                    return out or None
+                out += more
         if self.pos > 1 << 16:  # keep the buffer small
             self.buffer, self.pos = self.buffer[self.pos:], 0
-        return None if self.closing and not out else out
+        return out
 
 
 def run_child(a: Assignment, cells: list[str]) -> dict:
@@ -193,10 +223,10 @@ def run_child(a: Assignment, cells: list[str]) -> dict:
     job = json.dumps({"cells": cells, "cell_timeout": a.cell_timeout}).encode()
     env = {"COURSEKIT_FAST": "1" if a.fast else "0"}
     res = run_sandboxed([sys.executable, "-m", "coursekit.grading.child", "job.json"],
-                        files={"job.json": job}, stdin=Conversation(a.requests), env=env, limits=a.limits,
+                        files={"job.json": job}, stdin=Conversation(a.requests, a.visible_idx, a.hidden_idx), env=env, limits=a.limits,
                         package=a.package or None)
     frames, _complete = wire.read_frames(res.result or b"")
-    cases, cell_errors, done = {}, [], False
+    cases, cell_errors, done, got_cells = {}, [], False, False
     for payload in frames:
         try:
             msg = wire.unpack(payload)
@@ -206,8 +236,10 @@ def run_child(a: Assignment, cells: list[str]) -> dict:
         if not isinstance(msg, dict):
             continue
         kind = msg.get("kind")
-        if kind == "cells" and isinstance(msg.get("errors"), list):
-            cell_errors = [e for e in msg["errors"] if isinstance(e, dict)][:200]
+        if kind == "cells" and not got_cells:  # only the first one: sent before any input
+            got_cells = True
+            errors = msg.get("errors")
+            cell_errors = [e for e in errors if isinstance(e, dict)][:200] if isinstance(errors, list) else []
         elif kind == "case" and type(msg.get("index")) is int and msg["index"] not in cases:
             vals = msg.get("values")
             cases[msg["index"]] = ({"values": vals} if isinstance(vals, list)
@@ -253,15 +285,39 @@ def score_tests(a: Assignment, outputs: dict, reason: str = "") -> list[TestResu
     return results
 
 
+def _is_link(path: Path) -> bool:
+    return os.path.islink(path)
+
+
 def find_notebook(folder: Path, name: str) -> tuple[Path | None, str]:
-    """The submission's notebook (tolerating a single renamed one) and a note."""
+    """The submission's notebook (tolerating a single renamed one) and a note. Symbolic
+    links are returned as they are (grade_submission refuses them)."""
     expected = folder / f"{name}.ipynb"
-    if expected.is_file():
+    if _is_link(expected) or expected.is_file():
         return expected, ""
-    others = sorted(p for p in folder.glob("*.ipynb") if p.is_file()) if folder.is_dir() else []
+    others = sorted(p for p in folder.glob("*.ipynb") if _is_link(p) or p.is_file()) if folder.is_dir() else []
     if len(others) == 1:
         return others[0], f"notebook was renamed to {others[0].name}"
     return None, ""
+
+
+def read_regular_file(path: Path, folder: Path, cap: int = 64 << 20) -> bytes:
+    """Bytes of a submitted file that is a regular file reached without any symbolic link
+    (submission folder, student folder and file itself); :class:`InvalidNotebook` otherwise."""
+    for p in (folder.parent, folder, path):
+        if _is_link(p):
+            raise InvalidNotebook(f"symbolic link {p.name!r} in the submission")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as e:
+        raise InvalidNotebook(f"cannot open {path.name} ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise InvalidNotebook(f"{path.name} is not a regular file")
+        data = f.read(cap + 1)
+    if len(data) > cap:
+        raise InvalidNotebook(f"{path.name} is larger than {cap >> 20} MiB")
+    return data
 
 
 def grade_submission(a: Assignment, student: str, folder: Path) -> SubmissionResult:
@@ -277,7 +333,7 @@ def grade_submission(a: Assignment, student: str, folder: Path) -> SubmissionRes
     else:
         res.notebook = path.name
         try:
-            cells = parse_notebook(path.read_bytes())
+            cells = parse_notebook(read_regular_file(path, folder))
         except InvalidNotebook as e:
             res.status = f"error: invalid notebook ({e})"
             cells = None
