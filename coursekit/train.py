@@ -100,7 +100,9 @@ class History:
       ``||w_after_step - w_before_step|| / ||w_before_step||`` (healthy: around 1e-3)
     - ``step_loss``, ``step_lr``: training loss and learning rate of every step
     - ``best_epoch``: epoch with the lowest validation loss (training loss without a
-      validation loader); ``stopped_early``: True if early stopping ended the run.
+      validation loader); ``stopped_early``: True if early stopping ended the run;
+      ``diverged``: True if the loss became NaN/inf and ``fit(on_nan="stop")`` ended the run
+      (the last epoch's entries are then NaN).
     """
 
     epoch: list = field(default_factory=list)
@@ -118,6 +120,7 @@ class History:
     step_lr: list = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    diverged: bool = False
 
     def __len__(self) -> int:
         return len(self.epoch)
@@ -327,7 +330,7 @@ def fit(model: nn.Module, train_loader, val_loader=None, epochs: int = 10, optim
         restore_best: bool = True, checkpoint=None, resume: bool = False,
         overwrite: bool = False, amp: bool | None = None, channels_last: bool | None = None,
         clip_grad_norm: float | None = None, scheduler_interval: str = "epoch",
-        progress: bool = True) -> History:
+        on_nan: str = "raise", progress: bool = True) -> History:
     """Train ``model`` for ``epochs`` epochs and return a :class:`History`.
 
     train_loader / val_loader: iterables of ``(x, y)`` batches (x: (N, C, H, W), y: (N,)
@@ -342,7 +345,9 @@ def fit(model: nn.Module, train_loader, val_loader=None, epochs: int = 10, optim
     when it exists (model, optimizer, scheduler, history and RNG states), so the result is
     the same as an uninterrupted run. An existing checkpoint is never overwritten unless
     ``resume`` or ``overwrite`` is True. amp / channels_last: default on for CUDA only.
-    clip_grad_norm: clip the global gradient norm to this value.
+    clip_grad_norm: clip the global gradient norm to this value. on_nan: what to do when the
+    training loss becomes NaN/inf: ``"raise"`` a FloatingPointError, or ``"stop"`` training
+    and return the history with ``diverged=True`` (for learning-rate sweeps).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -353,6 +358,8 @@ def fit(model: nn.Module, train_loader, val_loader=None, epochs: int = 10, optim
     if early_stopping is not None and (not isinstance(early_stopping, int) or early_stopping < 1):
         raise ValueError(f"early_stopping must be a positive int (patience in epochs) or None, "
                          f"got {early_stopping!r}")
+    if on_nan not in ("raise", "stop"):
+        raise ValueError(f"on_nan must be 'raise' or 'stop', got {on_nan!r}")
     if scheduler_interval not in ("epoch", "step"):
         raise ValueError(f"scheduler_interval must be 'epoch' or 'step', "
                          f"got {scheduler_interval!r}")
@@ -395,7 +402,7 @@ def fit(model: nn.Module, train_loader, val_loader=None, epochs: int = 10, optim
                desc="fit", unit="batch", disable=not progress or epochs <= start_epoch)
     try:
         for epoch in range(start_epoch + 1, epochs + 1):
-            if history.stopped_early:
+            if history.stopped_early or history.diverged:
                 break
             t0 = time.perf_counter()
             model.train()
@@ -404,11 +411,22 @@ def fit(model: nn.Module, train_loader, val_loader=None, epochs: int = 10, optim
             for batch in train_loader:
                 x, y = _batch_to(batch, dev, channels_last)
                 history.step_lr.append(float(optimizer.param_groups[0]["lr"]))
-                history.step_loss.append(_train_step(model, x, y, loss_fn, optimizer, scaler,
-                                                     dev, amp, clip_grad_norm, weights, stats))
+                try:
+                    history.step_loss.append(_train_step(model, x, y, loss_fn, optimizer,
+                                                         scaler, dev, amp, clip_grad_norm,
+                                                         weights, stats))
+                except FloatingPointError:
+                    if on_nan == "raise":
+                        raise
+                    history.step_loss.append(float("nan"))
+                    history.diverged = True
+                    break
                 if scheduler is not None and scheduler_interval == "step":
                     scheduler.step()
                 bar.update(1)
+            if history.diverged:
+                _record_diverged(history, epoch, names, time.perf_counter() - t0)
+                break
             if stats.n == 0:
                 raise ValueError("train_loader yielded no batches")
             _record_epoch(history, epoch, stats)
@@ -451,6 +469,17 @@ def fit(model: nn.Module, train_loader, val_loader=None, epochs: int = 10, optim
 
 def _state_copy(model: nn.Module) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _record_diverged(history: History, epoch: int, names, seconds: float) -> None:
+    nan = float("nan")
+    history.epoch.append(epoch)
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "grad_norm", "grad_norm_max"):
+        getattr(history, key).append(nan)
+    for k in names:
+        history.layer_grad_norm.setdefault(k, []).append(nan)
+        history.update_ratio.setdefault(k, []).append(nan)
+    history.seconds.append(seconds)
 
 
 def _record_epoch(history: History, epoch: int, s: _EpochStats) -> None:

@@ -180,9 +180,22 @@ def test_bad_inputs():
         fit(model, tl, vl, 1, early_stopping=0)
     with pytest.raises(FloatingPointError, match="learning rate"):
         fit(model, tl, vl, 1, torch.optim.SGD(model.parameters(), lr=1e30), progress=False)
+    with pytest.raises(ValueError, match="on_nan"):
+        fit(model, tl, vl, 1, on_nan="ignore")
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA"):
             fit(model, tl, vl, 1, amp=True)
+
+
+def test_divergence_can_stop_instead_of_raising():
+    seed_everything(0)
+    model = _tiny_model()
+    tl, vl = _tiny_loaders()
+    h = fit(model, tl, vl, 3, torch.optim.SGD(model.parameters(), lr=1e30), on_nan="stop",
+            progress=False)
+    assert h.diverged and h.epoch == [1] and not h.stopped_early
+    assert math.isnan(h.train_loss[0]) and math.isnan(h.val_acc[0])
+    assert math.isnan(h.step_loss[-1]) and len(h.lr) == 1
 
 
 def test_device_and_seed(capsys):
