@@ -88,7 +88,7 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=2, help="CPU threads (the target: 2)")
     p.add_argument("--n-train", type=int, default=20_000)
     p.add_argument("--n-test", type=int, default=2_000)
-    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--model", choices=sorted(MODELS), default="vgg_style")
     p.add_argument("--width", type=int, default=16, help="channels of the first stage")
     p.add_argument("--batch-size", type=int, default=64)
@@ -112,6 +112,11 @@ def main(argv=None):
           f"{args.n_test} test images, {args.model}(width={args.width}), {args.epochs} epochs, "
           f"batch {args.batch_size}, AdamW + one-cycle lr {args.lr}")
     print("before:", _uptime())
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cores:
+        print(f"note: the machine is busy (load {load:.1f} on {cores} cores): wall times are "
+              "inflated; the process CPU seconds are the better guide (and with more threads "
+              "than free cores, OpenMP spin-waiting inflates both: try --threads 1)")
     for dev in devices:
         r = run(dev, args)
         name = (f"cpu ({args.threads} threads)" if dev.type == "cpu"
