@@ -242,9 +242,8 @@ def run_batch(a: str, tmp: Path) -> dict:
     entries_before = sorted(os.listdir(submitted))
 
     out = tmp / "report.json"
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     proc = subprocess.run([sys.executable, "-c", DRIVER, str(course), str(grading), str(submitted),
-                           str(out), str(SEED), a], capture_output=True, timeout=900, env=env)
+                           str(out), str(SEED), a], capture_output=True, timeout=900)
     assert proc.returncode == 0 and out.exists(), \
         f"the batch did not complete (rc {proc.returncode}):\n{proc.stderr.decode()[-4000:]}"
     report = json.loads(out.read_text())
