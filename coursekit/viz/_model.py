@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .hooks import Hooks
+from .hooks import Hooks, eval_mode
 
 
 def as_input(x, model: nn.Module | None = None, name: str = "x") -> torch.Tensor:
@@ -86,20 +86,20 @@ def layer_name(model: nn.Module, layer: nn.Module) -> str:
     return type(layer).__name__
 
 
-def conv_layers(model: nn.Module, x: torch.Tensor) -> list[nn.Conv2d]:
-    """The Conv2d layers of ``model`` in the order a forward pass of ``x[:1]`` runs them."""
+def layers_in_forward_order(model: nn.Module, x: torch.Tensor, types=(nn.Conv2d,)) -> list:
+    """The modules of ``types`` in the order a forward pass of ``x[:1]`` (eval mode) runs them."""
     order = []
-    with Hooks() as h, torch.no_grad():
+    with Hooks() as h, torch.no_grad(), eval_mode(model):
         for m in model.modules():
-            if isinstance(m, nn.Conv2d):
+            if isinstance(m, types):
                 h.forward(m, lambda mod, i, o: order.append(mod))
         model(x[:1])
-    seen, out = set(), []
-    for m in order:
-        if id(m) not in seen:
-            seen.add(id(m))
-            out.append(m)
-    return out
+    return list({id(m): m for m in order}.values())
+
+
+def conv_layers(model: nn.Module, x: torch.Tensor) -> list:
+    """The Conv2d layers of ``model`` in the order a forward pass of ``x[:1]`` runs them."""
+    return layers_in_forward_order(model, x, nn.Conv2d)
 
 
 def last_conv(model: nn.Module, x: torch.Tensor) -> nn.Conv2d:

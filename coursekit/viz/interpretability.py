@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._model import as_input, layer_name
-from .hooks import Hooks, eval_mode
+from ._model import as_input, layer_name, layers_in_forward_order
+from .hooks import eval_mode
 
 
 def _maps(maps) -> np.ndarray:
@@ -106,18 +106,7 @@ def randomize(module: nn.Module, seed: int) -> None:
 
 def learnable_layers(model: nn.Module, x: torch.Tensor) -> list:
     """Conv2d and Linear layers in forward-execution order."""
-    order = []
-    with Hooks() as h, torch.no_grad(), eval_mode(model):
-        for m in model.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                h.forward(m, lambda mod, i, o: order.append(mod))
-        model(x[:1])
-    seen, out = set(), []
-    for m in order:
-        if id(m) not in seen:
-            seen.add(id(m))
-            out.append(m)
-    return out
+    return layers_in_forward_order(model, x, (nn.Conv2d, nn.Linear))
 
 
 def rank_correlation(a, b) -> float:
