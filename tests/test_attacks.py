@@ -173,6 +173,13 @@ import json, os, resource, sys, time
 from pathlib import Path
 from coursekit.grading.autograde import autograde
 from coursekit.grading import gradebook
+def peak_mb():
+    # VmHWM is this process image's own peak. ru_maxrss is not: Linux carries it over from
+    # the forked copy of the parent (an xdist worker holding torch) across exec.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 course, grading, submitted, out, seed, a = sys.argv[1:7]
 rep = autograde(a, root=Path(course), grading_dir=Path(grading), submitted_dir=Path(submitted),
                 parallel=2, resume=False, seed=int(seed), progress=False, html=True)
@@ -182,7 +189,7 @@ Path(out).write_text(json.dumps({
     "results": {s: r.to_dict() for s, r in rep.results.items()},
     "scores": scores_now,
     "scores_later": gradebook.scores(Path(grading), a),
-    "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "maxrss_mb": peak_mb(),
 }))
 """
 
