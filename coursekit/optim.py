@@ -1,6 +1,6 @@
 """Optimizers written out in PyTorch tensors: SGD, momentum, Nesterov, RMSProp and Adam.
 
-Each class is a ``torch.optim.Optimizer`` subclass whose ``step`` spells out the update
+Each class is a ``torch.optim.Optimizer`` subclass whose ``update`` spells out the update
 rule of the lectures in a few lines, so it can be read side by side with the formula and
 used in any PyTorch training loop. The updates equal ``torch.optim``'s step for step
 (``tests/test_optim.py``):
@@ -39,7 +39,28 @@ def _check_positive(name: str, value: float, allow_zero: bool = False) -> None:
         raise ValueError(f"{name} must be {need}, got {value!r}")
 
 
-class SGD(torch.optim.Optimizer):
+class _WrittenOut(torch.optim.Optimizer):
+    """Shared ``step``: the closure and the loop over parameters that have a gradient; each
+    optimizer writes its rule in ``update(w, g, state, group)`` (in place, under no_grad)."""
+
+    @torch.no_grad()
+    def step(self, closure: Callable | None = None):
+        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for w in group["params"]:
+                if w.grad is not None:
+                    self.update(w, w.grad, self.state[w], group)
+        return loss
+
+    def update(self, w: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
+        raise NotImplementedError
+
+
+class SGD(_WrittenOut):
     """Stochastic gradient descent, optionally with (Nesterov) momentum and L2 weight decay.
 
     ``momentum=0``: plain SGD. ``momentum=mu``: heavy-ball momentum in torch's convention
@@ -58,34 +79,21 @@ class SGD(torch.optim.Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, nesterov=nesterov,
                                       weight_decay=weight_decay))
 
-    @torch.no_grad()
-    def step(self, closure: Callable | None = None):
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-            for w in group["params"]:
-                if w.grad is None:
-                    continue
-                g = w.grad
-                if wd:
-                    g = g + wd * w                      # L2: d/dw (wd/2 ||w||^2)
-                if mu:
-                    state = self.state[w]
-                    if "velocity" not in state:
-                        state["velocity"] = g.clone()   # first step: v = g
-                    else:
-                        state["velocity"].mul_(mu).add_(g)   # v = mu v + g
-                    v = state["velocity"]
-                    g = g + mu * v if group["nesterov"] else v
-                w.add_(g, alpha=-lr)                    # w = w - lr * g
-        return loss
+    def update(self, w, g, state, group):
+        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        if wd:
+            g = g + wd * w                      # L2: d/dw (wd/2 ||w||^2)
+        if mu:
+            if "velocity" not in state:
+                state["velocity"] = g.clone()   # first step: v = g
+            else:
+                state["velocity"].mul_(mu).add_(g)   # v = mu v + g
+            v = state["velocity"]
+            g = g + mu * v if group["nesterov"] else v
+        w.add_(g, alpha=-lr)                    # w = w - lr * g
 
 
-class RMSProp(torch.optim.Optimizer):
+class RMSProp(_WrittenOut):
     """RMSProp: divide the gradient by a running root-mean-square of recent gradients.
 
     ``s = alpha s + (1 - alpha) g^2``; ``w -= lr g / (sqrt(s) + eps)``. Defaults are
@@ -101,31 +109,18 @@ class RMSProp(torch.optim.Optimizer):
             raise ValueError(f"alpha (the decay rate) must be in [0, 1), got {alpha!r}")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
 
-    @torch.no_grad()
-    def step(self, closure: Callable | None = None):
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, a, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
-            for w in group["params"]:
-                if w.grad is None:
-                    continue
-                g = w.grad
-                if wd:
-                    g = g + wd * w
-                state = self.state[w]
-                if "square_avg" not in state:
-                    state["square_avg"] = torch.zeros_like(w)
-                s = state["square_avg"]
-                s.mul_(a).add_((1 - a) * g * g)                 # s = a s + (1-a) g^2
-                w.sub_(lr * g / (s.sqrt() + eps))               # w = w - lr g / (sqrt(s)+eps)
-        return loss
+    def update(self, w, g, state, group):
+        lr, a, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+        if wd:
+            g = g + wd * w
+        if "square_avg" not in state:
+            state["square_avg"] = torch.zeros_like(w)
+        s = state["square_avg"]
+        s.mul_(a).add_((1 - a) * g * g)                 # s = a s + (1-a) g^2
+        w.sub_(lr * g / (s.sqrt() + eps))               # w = w - lr g / (sqrt(s)+eps)
 
 
-class Adam(torch.optim.Optimizer):
+class Adam(_WrittenOut):
     """Adam with its bias correction written out; ``decoupled=True`` gives AdamW.
 
     ``m = b1 m + (1-b1) g`` (first moment), ``v = b2 v + (1-b2) g^2`` (second moment);
@@ -144,36 +139,23 @@ class Adam(torch.optim.Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, decoupled=decoupled))
 
-    @torch.no_grad()
-    def step(self, closure: Callable | None = None):
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            for w in group["params"]:
-                if w.grad is None:
-                    continue
-                g = w.grad
-                if wd and group["decoupled"]:
-                    w.mul_(1 - lr * wd)                  # AdamW: shrink the weights directly
-                elif wd:
-                    g = g + wd * w                       # Adam + L2: through the gradient
-                state = self.state[w]
-                if "t" not in state:
-                    state["t"] = 0
-                    state["m"] = torch.zeros_like(w)
-                    state["v"] = torch.zeros_like(w)
-                state["t"] += 1
-                t, m, v = state["t"], state["m"], state["v"]
-                m.mul_(b1).add_((1 - b1) * g)            # first moment
-                v.mul_(b2).add_((1 - b2) * g * g)        # second moment
-                m_hat = m / (1 - b1 ** t)                # bias correction
-                v_hat = v / (1 - b2 ** t)
-                w.sub_(lr * m_hat / (v_hat.sqrt() + eps))
-        return loss
+    def update(self, w, g, state, group):
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if wd and group["decoupled"]:
+            w.mul_(1 - lr * wd)                  # AdamW: shrink the weights directly
+        elif wd:
+            g = g + wd * w                       # Adam + L2: through the gradient
+        if "t" not in state:
+            state["t"] = 0
+            state["m"] = torch.zeros_like(w)
+            state["v"] = torch.zeros_like(w)
+        state["t"] += 1
+        t, m, v = state["t"], state["m"], state["v"]
+        m.mul_(b1).add_((1 - b1) * g)            # first moment
+        v.mul_(b2).add_((1 - b2) * g * g)        # second moment
+        m_hat = m / (1 - b1 ** t)                # bias correction
+        v_hat = v / (1 - b2 ** t)
+        w.sub_(lr * m_hat / (v_hat.sqrt() + eps))
 
 
 OPTIMIZERS = {
