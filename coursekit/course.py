@@ -11,15 +11,39 @@ from pathlib import Path
 from .lessons import execute, lesson_paths
 
 
+_RUNS: list = []  # the lesson runs of this build, read by claims_step
+
+
 def lectures_step(out: Path, fast: bool, only: str):
     """Execute every lecture notebook into ``out/notebooks`` (ipynb + HTML)."""
     rows = []
+    _RUNS.clear()
     paths = [p for p in lesson_paths() if only in p.name]
     for i, path in enumerate(paths, 1):
         print(f"[{i}/{len(paths)}] executing {path.name} ...", flush=True)
         run = execute(path, out / "notebooks", fast=fast, html=True)
+        _RUNS.append(run)
         rows.append((run.name, f"{run.seconds:.1f}", run.status))
     return ("notebook", "seconds", "status"), rows
+
+
+def claims_step(out: Path, fast: bool, only: str):
+    """One row per lesson: its claims, how many held, how many were not checked (fast mode).
+
+    A lesson whose claim failed stopped at that claim (its status says which); the row is
+    not ``ok`` then. Lessons that state no claim are listed too, so a missing check shows.
+    """
+    from .claims import FAILED, HELD, NOT_CHECKED
+
+    rows = []
+    for run in _RUNS:
+        n = len(run.claims)
+        held = sum(c["status"] == HELD for c in run.claims)
+        unchecked = sum(c["status"] == NOT_CHECKED for c in run.claims)
+        failed = [c["text"] for c in run.claims if c["status"] == FAILED]
+        status = "ok" if run.ok and not failed else ("failed: " + failed[0] if failed else "lesson failed")
+        rows.append((run.name, n, held, unchecked, status))
+    return ("lesson", "claims", "held", "not checked", "status"), rows
 
 
 def assignments_step(out: Path, fast: bool, only: str):
@@ -29,7 +53,7 @@ def assignments_step(out: Path, fast: bool, only: str):
     return step(out, fast, only)
 
 
-STEPS = [("lecture notebooks", lectures_step), ("assignments", assignments_step)]
+STEPS = [("lecture notebooks", lectures_step), ("claims", claims_step), ("assignments", assignments_step)]
 
 
 def format_table(header: tuple[str, ...], rows: list[tuple]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import repo_root
@@ -22,6 +22,7 @@ class LessonRun:
     seconds: float
     status: str  # "ok" or "error: ..."
     output: Path | None = None
+    claims: list = field(default_factory=list)  # records from coursekit.claims, in order
 
     @property
     def ok(self) -> bool:
@@ -89,6 +90,9 @@ def execute(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
         except CellExecutionError as exc:
             status = "error: " + _last_line(str(exc))
     seconds = time.perf_counter() - start
+    from .claims import claims_in_notebook
+
+    claims = claims_in_notebook(nb)
     written = None
     if out_dir is not None:
         out = Path(out_dir)
@@ -100,7 +104,7 @@ def execute(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
 
             body, _ = HTMLExporter().from_notebook_node(nb)
             written.with_suffix(".html").write_text(body, encoding="utf-8")
-    return LessonRun(path.stem, seconds, status, written)
+    return LessonRun(path.stem, seconds, status, written, claims)
 
 
 def _last_line(text: str) -> str:
