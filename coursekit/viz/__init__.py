@@ -1,30 +1,61 @@
-"""Plots and attributions (matplotlib): what the lessons draw."""
-from .saliency import saliency  # noqa: E402,F401  (H6)
-from .occlusion import occlusion  # noqa: E402,F401  (H6)
-from .guided_backprop import guided_backprop  # noqa: E402,F401  (H6)
-from .gradcam import cam, grad_cam  # noqa: E402,F401  (H6)
-from .overlay import overlay, show_attributions  # noqa: E402,F401  (H6)
-from .history import plot_history  # noqa: E402,F401  (H4)
-from .activation_stats import (activation_stats, layer_activations,  # noqa: E402,F401  (H4)
-                               plot_activation_stats)
-from .filters import filters  # noqa: E402,F401  (H6)
-from .activations import activations, get_activations  # noqa: E402,F401  (H6)
-from .embedding import embedding  # noqa: E402,F401  (H6)
-from .top_activating import top_activating  # noqa: E402,F401  (H6)
-from .actmax import activation_maximization  # noqa: E402,F401  (H6)
-from .interpretability import (cascading_randomization, energy_in_mask,  # noqa: E402,F401  (H6)
-                               evaluate_attributions, plot_sanity_check, pointing_game)
-from .schedules import default_schedules, plot_schedules  # noqa: E402,F401  (H5)
-from .loss_surface import plot_loss_surface, plot_optimizer_paths  # noqa: E402,F401  (H5)
-from .curves import (plot_lr_finder, plot_step_losses, plot_train_val_gap,  # noqa: E402,F401  (H5)
-                     plot_update_ratios, smooth)
-from .distributions import plot_distributions  # noqa: E402,F401  (H5)
-from .hpsearch import (plot_coarse_to_fine, plot_search_comparison,  # noqa: E402,F401  (H5)
-                       plot_search_points)
-from .metrics import plot_anchors, plot_confusion_matrix, plot_pr_roc  # noqa: E402,F401  (H5)
-from .conv_grid import conv_grid  # noqa: E402,F401  (H1)
-from .param_bars import param_bars  # noqa: E402,F401  (H1)
-from .kernels import show_convolution, show_feature_maps  # noqa: E402,F401  (H3)
-from .numpy_training import plot_numpy_training, plot_timings  # noqa: E402,F401  (H3)
-from .gallery import (plot_tta_gain, show_augmented_grid,  # noqa: E402,F401  (H2)
-                      show_mixed_batch, show_transform_gallery)
+"""Plots and attributions (matplotlib): what the lessons draw; ``viz/X`` draws what ``X`` computes.
+
+Lazy (PEP 562): a name is imported from its submodule on first use, so the NumPy plots
+(``coursekit.viz.kernels``, lesson 03) import without torch. To add a plot, add one line
+``"name": "submodule"`` to ``EXPORTS``.
+"""
+from coursekit.lazy import lazy_package
+
+# name -> submodule it is defined in
+EXPORTS = {
+    "saliency": "saliency",
+    "occlusion": "occlusion",
+    "guided_backprop": "guided_backprop",
+    "cam": "gradcam",
+    "grad_cam": "gradcam",
+    "overlay": "overlay",
+    "show_attributions": "overlay",
+    "plot_history": "history",
+    "activation_stats": "activation_stats",
+    "layer_activations": "activation_stats",
+    "plot_activation_stats": "activation_stats",
+    "filters": "filters",
+    "activations": "activations",
+    "get_activations": "activations",
+    "embedding": "embedding",
+    "top_activating": "top_activating",
+    "activation_maximization": "actmax",
+    "cascading_randomization": "interpretability",
+    "energy_in_mask": "interpretability",
+    "evaluate_attributions": "interpretability",
+    "plot_sanity_check": "interpretability",
+    "pointing_game": "interpretability",
+    "default_schedules": "schedules",
+    "plot_schedules": "schedules",
+    "plot_loss_surface": "loss_surface",
+    "plot_optimizer_paths": "loss_surface",
+    "plot_lr_finder": "curves",
+    "plot_step_losses": "curves",
+    "plot_train_val_gap": "curves",
+    "plot_update_ratios": "curves",
+    "smooth": "curves",
+    "plot_distributions": "distributions",
+    "plot_coarse_to_fine": "hpsearch",
+    "plot_search_comparison": "hpsearch",
+    "plot_search_points": "hpsearch",
+    "plot_anchors": "metrics",
+    "plot_confusion_matrix": "metrics",
+    "plot_pr_roc": "metrics",
+    "conv_grid": "conv_grid",
+    "param_bars": "param_bars",
+    "show_convolution": "kernels",
+    "show_feature_maps": "kernels",
+    "plot_numpy_training": "numpy_training",
+    "plot_timings": "numpy_training",
+    "plot_tta_gain": "gallery",
+    "show_augmented_grid": "gallery",
+    "show_mixed_batch": "gallery",
+    "show_transform_gallery": "gallery",
+}
+
+__getattr__, __dir__, __all__ = lazy_package(__name__, EXPORTS)
