@@ -84,11 +84,36 @@ def _release_run(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _lessons_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folder", help="where to put the lessons and assignments, e.g. ~/cnn-course")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace files that already exist there (your edits in them are lost)")
+
+
+def _lessons_run(args: argparse.Namespace) -> int:
+    from .lessons import copy_course
+
+    try:
+        report = copy_course(args.folder, overwrite=args.overwrite)
+    except (FileNotFoundError, NotADirectoryError) as e:
+        print(f"coursekit lessons: {e}", file=sys.stderr)
+        return 2
+    print(f"copied {len(report['copied'])} notebooks into {args.folder} (lessons/, assignments/)")
+    if report["kept"]:
+        print(f"kept {len(report['kept'])} that were already there (your work is untouched; "
+              "--overwrite replaces them):")
+        for p in report["kept"]:
+            print(f"  {p}")
+    return 0
+
+
 COMMANDS = {
     "course": ("execute every lecture notebook, build and grade the course", _course_args, _course_run),
     "check": ("run the visible tests of your assignment notebook", _check_args, _check_run),
     "autograde": ("grade every submission of an assignment (trusted, sandboxed)", _autograde_args,
                   _autograde_run),
+    "lessons": ("copy the lesson notebooks and the assignments into a folder for a student",
+                _lessons_args, _lessons_run),
     "release": ("regenerate assignments/ from solutions/ with nbgrader and verify it", _release_args,
                 _release_run),
 }

@@ -29,6 +29,47 @@ class LessonRun:
         return self.status == "ok"
 
 
+def course_files_dir() -> Path:
+    """Where the lecture notebooks and the student release come from.
+
+    The course checkout when coursekit runs from one (editable install, ``make``); otherwise the
+    copies the wheel carries in ``coursekit/course_files/`` (``pip install``, Colab).
+    """
+    root = repo_root()
+    if root is not None:
+        return root
+    packaged = Path(__file__).resolve().parent / "course_files"
+    if (packaged / "notebooks").is_dir():
+        return packaged
+    raise FileNotFoundError("this coursekit install carries no lesson notebooks: install the wheel "
+                            "(pip install coursekit) or work in a course checkout")
+
+
+def copy_course(dest: str | os.PathLike, overwrite: bool = False) -> dict[str, list[Path]]:
+    """Copy the lessons (``dest/lessons/NN_*.ipynb``) and the assignments' student release
+    (``dest/assignments/aN_*/aN_*.ipynb``) into ``dest`` for a student.
+
+    A file that already exists in ``dest`` is the student's: it is kept unless ``overwrite``.
+    Returns ``{"copied": [...], "kept": [...]}`` (destination paths).
+    """
+    src = course_files_dir()
+    dest = Path(dest).expanduser()
+    if dest.exists() and not dest.is_dir():
+        raise NotADirectoryError(f"coursekit lessons: {dest} is a file; give a folder to copy the course into")
+    plan = [(p, dest / "lessons" / p.name) for p in lesson_paths(src)]
+    plan += [(p, dest / "assignments" / p.parent.name / p.name)
+             for p in sorted((src / "assignments").glob("*/*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+    report = {"copied": [], "kept": []}
+    for source, target in plan:
+        if target.exists() and not overwrite:
+            report["kept"].append(target)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+        report["copied"].append(target)
+    return report
+
+
 def notebooks_dir(root: str | os.PathLike | None = None) -> Path:
     """The ``notebooks/`` folder of the course checkout (or of ``root``)."""
     base = Path(root) if root is not None else repo_root()
