@@ -66,10 +66,23 @@ def activation_stats(acts: dict) -> dict:
     return out
 
 
+def _shared_range(arrays) -> tuple:
+    """One (lo, hi) covering every array; a constant layer (e.g. zero init) gets +-0.5."""
+    lo = min(float(a.min()) for a in arrays)
+    hi = max(float(a.max()) for a in arrays)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi
+
+
 def plot_activation_stats(acts: dict, title: str | None = None, max_hists: int = 6,
-                          bins: int = 40, fig=None):
+                          bins: int = 40, fig=None, xlim=None):
     """Histograms of the activations of up to ``max_hists`` layers (evenly spread over
     depth) and mean/std against depth. acts: ``layer_activations`` output. Returns the figure.
+
+    The histograms share one x-range (``xlim=(lo, hi)``, default: the range of all the
+    layers shown), so a distribution that collapses with depth *looks* narrower, instead of
+    being stretched back to full width with only its tick labels shrinking.
     """
     if not acts:
         raise ValueError("acts is empty: pass the output of layer_activations(model, x)")
@@ -82,12 +95,11 @@ def plot_activation_stats(acts: dict, title: str | None = None, max_hists: int =
     else:
         fig.clear()
     axes = fig.subplots(1, ncols, gridspec_kw={"width_ratios": [1] * len(picks) + [1.6]})
+    lo, hi = xlim if xlim is not None else _shared_range([acts[names[i]] for i in picks])
     for ax, i in zip(axes, picks):
         a = acts[names[i]].ravel()
-        lo, hi = float(a.min()), float(a.max())
-        if hi - lo < 1e-12:  # constant layer (e.g. zero init): one visible bar
-            lo, hi = lo - 0.5, hi + 0.5
         ax.hist(a, bins=bins, range=(lo, hi), color="C0")
+        ax.set_xlim(lo, hi)
         ax.set_title(f"layer {i + 1}\nmean {stats['mean'][i]:.2g}, std {stats['std'][i]:.2g}",
                      fontsize=8)
         ax.set_xlabel("activation value", fontsize=8)
