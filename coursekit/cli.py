@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _course_args(p: argparse.ArgumentParser) -> None:
@@ -84,6 +85,63 @@ def _release_run(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _grading_dir_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--grading-dir", default=None,
+                   help="gradebook + submitted/autograded/feedback folder (default: $COURSEKIT_GRADING_DIR "
+                        "or ~/.cache/coursekit/grading)")
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("assignment", help="assignment name, e.g. a2_numpy_conv")
+    _grading_dir_arg(p)
+    p.add_argument("--submitted-dir", default=None, help="submissions folder (default: <grading dir>/submitted)")
+    p.add_argument("--threshold", type=float, default=0.6,
+                   help="report answer pairs at least this similar (0..1, default 0.6)")
+
+
+def _report_run(args: argparse.Namespace) -> int:
+    from .grading.autograde import default_grading_dir
+    from .grading.release import course_root
+    from .grading.report import ReportError, make_report
+
+    if not 0 < args.threshold <= 1:
+        print(f"coursekit report: --threshold {args.threshold}: expected a share between 0 and 1, e.g. 0.6",
+              file=sys.stderr)
+        return 2
+    try:
+        make_report(args.assignment, Path(args.grading_dir) if args.grading_dir else default_grading_dir(),
+                    course_root(), Path(args.submitted_dir) if args.submitted_dir else None, args.threshold)
+    except (ReportError, FileNotFoundError) as e:
+        print(f"coursekit report: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("format", choices=("csv", "canvas", "moodle"), help="layout of the CSV file")
+    p.add_argument("--out", required=True, help="the CSV file to write")
+    p.add_argument("assignment", nargs="*", help="assignments to export (default: all the course has)")
+    _grading_dir_arg(p)
+    p.add_argument("--map", default=None, help="CSV with student_id,lms_id[,name,section,email]")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
+def _export_run(args: argparse.Namespace) -> int:
+    from .grading.autograde import default_grading_dir
+    from .grading.lms import ExportError, export
+    from .grading.release import available, course_root
+
+    root = course_root()
+    try:
+        dest = export(args.format, Path(args.out), Path(args.grading_dir) if args.grading_dir else default_grading_dir(),
+                      root, args.assignment or available(root), Path(args.map) if args.map else None, args.force)
+    except ExportError as e:
+        print(f"coursekit export: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {dest} ({args.format})")
+    return 0
+
+
 def _lessons_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("folder", help="where to put the lessons and assignments, e.g. ~/cnn-course")
     p.add_argument("--overwrite", action="store_true",
@@ -112,6 +170,9 @@ COMMANDS = {
     "check": ("run the visible tests of your assignment notebook", _check_args, _check_run),
     "autograde": ("grade every submission of an assignment (trusted, sandboxed)", _autograde_args,
                   _autograde_run),
+    "report": ("item analysis and similarity report of a graded assignment (instructor only)",
+               _report_args, _report_run),
+    "export": ("grades as CSV for Canvas, Moodle or a spreadsheet", _export_args, _export_run),
     "lessons": ("copy the lesson notebooks and the assignments into a folder for a student",
                 _lessons_args, _lessons_run),
     "release": ("regenerate assignments/ from solutions/ with nbgrader and verify it", _release_args,
