@@ -12,6 +12,12 @@ from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
 
+# Where the course is published: the lessons' set-up cell installs coursekit from here, and the
+# README's "Open in Colab" links point here. A fork changes these two lines, then runs
+# `python -m coursekit.lessons` to rewrite the set-up cells and the README's link table.
+COURSE_REPO = "github.com/coursekit/coursekit"
+COURSE_REF = "v0.1.0"                     # the tag of this version of the course
+
 
 def fast_mode() -> bool:
     """True when ``COURSEKIT_FAST`` is set to 1/true/yes/on."""
