@@ -16,10 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .torchutil import count_parameters, eval_mode, model_device
 
-def count_params(module: nn.Module) -> int:
-    """Number of trainable parameters (weights and biases; BN running stats excluded)."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+count_params = count_parameters  # the name lesson 16 uses
 
 
 # ----------------------------------------------------------------------------- VGG
@@ -48,9 +48,9 @@ def two_3x3_vs_one_5x5(channels: int = 64) -> dict:
     from .arithmetic import receptive_field
     two = vgg_block(channels, channels, 2, 3, pool=False)
     one = vgg_block(channels, channels, 1, 5, pool=False)
-    return {"two 3x3": {"params": count_params(two), "receptive_field": receptive_field([(3, 1), (3, 1)]).size,
+    return {"two 3x3": {"params": count_parameters(two), "receptive_field": receptive_field([(3, 1), (3, 1)]).size,
                         "nonlinearities": 2},
-            "one 5x5": {"params": count_params(one), "receptive_field": receptive_field([(5, 1)]).size,
+            "one 5x5": {"params": count_parameters(one), "receptive_field": receptive_field([(5, 1)]).size,
                         "nonlinearities": 1}}
 
 
@@ -192,11 +192,8 @@ def fc_to_conv(model: nn.Sequential, input_size) -> nn.Sequential:
                          f"converted, found {bad}")
     c, h, w = (int(v) for v in input_size)
     features = nn.Sequential(*[copy.deepcopy(m) for m in mods[:k]])
-    was = features.training
-    features.eval()
-    with torch.no_grad():
-        fshape = features(torch.zeros(1, c, h, w, device=_device(model))).shape[1:]
-    features.train(was)
+    with torch.no_grad(), eval_mode(features):
+        fshape = features(torch.zeros(1, c, h, w, device=model_device(model))).shape[1:]
     if len(fshape) != 3:
         raise ValueError(f"features must output (N, C, h, w) before Flatten, got {tuple(fshape)}")
     out, first = list(features), True
@@ -216,12 +213,6 @@ def fc_to_conv(model: nn.Sequential, input_size) -> nn.Sequential:
         else:
             out.append(copy.deepcopy(m))
     return nn.Sequential(*out)
-
-
-def _device(model):
-    for p in model.parameters():
-        return p.device
-    return torch.device("cpu")
 
 
 def classify_crops(model: nn.Module, image: torch.Tensor, crop: int, step: int) -> torch.Tensor:

@@ -27,6 +27,7 @@ from torch import nn
 
 from .optim import make_optimizer
 from .regularization import l2_penalty
+from .torchutil import Hooks, eval_mode, leaves, model_device
 
 __all__ = ["CheckResult", "check_initial_loss", "check_overfit_small_batch",
            "check_regularization_raises_loss", "find_nonfinite", "run_sanity_checks"]
@@ -67,24 +68,6 @@ def _check_inputs(model, x, y=None):
                              f" got {type(y).__name__} {tuple(getattr(y, 'shape', ()))}")
 
 
-def _model_device(model):
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
-
-
-class _eval_mode:
-    """Context manager: model in eval mode, its previous mode restored afterwards."""
-
-    def __init__(self, model):
-        self.model, self.was = model, model.training
-
-    def __enter__(self):
-        self.model.eval()
-
-    def __exit__(self, *exc):
-        self.model.train(self.was)
-
-
 # --------------------------------------------------------------------------- initial loss
 def check_initial_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                        loss_fn: Callable | None = None, num_classes: int | None = None,
@@ -97,8 +80,8 @@ def check_initial_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     """
     _check_inputs(model, x, y)
     loss_fn = loss_fn or F.cross_entropy
-    dev = _model_device(model)
-    with torch.no_grad(), _eval_mode(model):
+    dev = model_device(model)
+    with torch.no_grad(), eval_mode(model):
         scores = model(x.to(dev))
         loss = float(loss_fn(scores, y.to(dev)))
     c = int(num_classes or scores.shape[1])
@@ -136,7 +119,7 @@ def check_overfit_small_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor
         raise ValueError(f"steps must be >= 1, got {steps}")
     loss_fn = loss_fn or F.cross_entropy
     net = copy.deepcopy(model)
-    dev = _model_device(net)
+    dev = model_device(net)
     x, y = x.to(dev), y.to(dev)
     opt = optimizer(net.parameters()) if callable(optimizer) else \
         make_optimizer(optimizer, net.parameters(), lr=lr)
@@ -189,8 +172,8 @@ def check_regularization_raises_loss(model: nn.Module, x: torch.Tensor, y: torch
     _check_inputs(model, x, y)
     loss_fn = loss_fn or F.cross_entropy
     penalty = penalty or (lambda m: l2_penalty(m, lam))
-    dev = _model_device(model)
-    with _eval_mode(model):
+    dev = model_device(model)
+    with eval_mode(model):
         data_loss = loss_fn(model(x.to(dev)), y.to(dev))
         reg = penalty(model)
         if not isinstance(reg, torch.Tensor):
@@ -226,10 +209,6 @@ def _finite(t) -> bool:
     return True
 
 
-def _leaves(model):
-    return [(n, m) for n, m in model.named_modules() if not list(m.children())]
-
-
 def find_nonfinite(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
                    loss_fn: Callable | None = None) -> CheckResult:
     """Find the first place NaN/Inf appears: parameters, forward pass, loss, or backward pass.
@@ -244,7 +223,7 @@ def find_nonfinite(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = N
     """
     _check_inputs(model, x, y)
     name = "NaN/Inf detection"
-    dev = _model_device(model)
+    dev = model_device(model)
     x = x.to(dev)
     if not _finite(x):
         return CheckResult(name, False, "the input batch x itself contains NaN/Inf: check the "
@@ -257,7 +236,7 @@ def find_nonfinite(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = N
                                "gradients)", details={"stage": "parameters", "layer": pname})
 
     first = {}
-    handles = []
+    hooks = Hooks()
 
     def fwd_hook(mname):
         def hook(mod, inputs, output):
@@ -273,9 +252,9 @@ def find_nonfinite(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = N
 
     was = model.training
     try:
-        for mname, mod in _leaves(model):
-            handles.append(mod.register_forward_hook(fwd_hook(mname)))
-            handles.append(mod.register_full_backward_hook(bwd_hook(mname)))
+        for mname, mod in leaves(model):
+            hooks.forward(mod, fwd_hook(mname))
+            hooks.backward(mod, bwd_hook(mname))
         xin = x.clone().requires_grad_(x.is_floating_point())
         out = model(xin)
         if "forward" in first:
@@ -300,8 +279,7 @@ def find_nonfinite(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = N
         bad_grad = [n for n, p in model.named_parameters()
                     if p.grad is not None and not _finite(p.grad)]
     finally:
-        for h in handles:
-            h.remove()
+        hooks.remove()
     if "backward" not in first and not bad_grad:
         model.zero_grad(set_to_none=True)
         return CheckResult(name, True, "parameters, forward pass, loss and gradients are all "

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import repo_root
+from .config import COURSE_REF, COURSE_REPO, repo_root
 
 
 @dataclass
@@ -151,3 +151,74 @@ def execute(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
 def _last_line(text: str) -> str:
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1][:300] if lines else "unknown error"
+
+
+# ---------------------------------------------------------------------------------------------
+# The set-up cell every lesson opens with (Colab, Binder, a fresh laptop), and the README's
+# "Open in Colab" table: both generated from config.COURSE_REPO / COURSE_REF.
+
+SETUP_TAG = "coursekit-setup"
+
+
+def setup_cell_source() -> str:
+    """The first code cell of every lesson: installs coursekit only where it is missing."""
+    source = f"coursekit @ git+https://{COURSE_REPO}@{COURSE_REF}"
+    return (
+        "# Set-up: installs coursekit where it is missing (Colab, Binder, a new laptop); does nothing\n"
+        "# where it is already installed or the machine is offline. Needs no change.\n"
+        "import importlib.util, subprocess, sys\n"
+        "if importlib.util.find_spec(\"coursekit\") is None:\n"
+        f"    cmd = [sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"--retries\", \"1\", \"{source}\"]\n"
+        "    ok = subprocess.run(cmd).returncode == 0\n"
+        "    print(\"coursekit installed\" if ok else \"could not install coursekit (offline?): see the course README\")"
+    )
+
+
+def colab_url(path: Path) -> str:
+    """The "Open in Colab" address of lesson ``path`` at the course's published version."""
+    return f"https://colab.research.google.com/{COURSE_REPO.replace('github.com', 'github', 1)}/blob/{COURSE_REF}/notebooks/{Path(path).name}"
+
+
+def colab_table(paths: list[Path]) -> str:
+    """The README's markdown table of lessons with their Colab links."""
+    rows = ["| lesson | open |", "|---|---|"]
+    rows += [f"| {p.stem} | [Open in Colab]({colab_url(p)}) |" for p in paths]
+    return "\n".join(rows)
+
+
+def add_setup_cell(path: Path) -> bool:
+    """Insert or refresh the set-up cell (right after the goals cell); True if the file changed."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    source = setup_cell_source()
+    tagged = [c for c in nb.cells if SETUP_TAG in c.get("metadata", {}).get("tags", [])]
+    if tagged and tagged[0].source == source:
+        return False
+    if tagged:
+        tagged[0].source = source
+    else:
+        cell = nbformat.v4.new_code_cell(source, metadata={"tags": [SETUP_TAG]})
+        nb.cells.insert(1, cell)
+    nbformat.write(nb, path)
+    return True
+
+
+def refresh_published_links(root: Path | None = None) -> list[str]:
+    """Rewrite every lesson's set-up cell and the README's Colab table; return what changed."""
+    base = Path(root) if root is not None else repo_root()
+    changed = [p.name for p in lesson_paths(base) if add_setup_cell(p)]
+    readme = base / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    begin, end = "<!-- colab-table -->", "<!-- /colab-table -->"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        new = f"{head}{begin}\n{colab_table(lesson_paths(base))}\n{end}{rest.split(end, 1)[1]}"
+        if new != text:
+            readme.write_text(new, encoding="utf-8")
+            changed.append("README.md")
+    return changed
+
+
+if __name__ == "__main__":
+    print("updated:", ", ".join(refresh_published_links()) or "nothing (all up to date)")

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .optim import make_optimizer
+from .torchutil import model_device
 
 __all__ = ["LRFinderResult", "lr_find"]
 
@@ -76,7 +77,7 @@ def lr_find(model: nn.Module, loader, loss_fn: Callable | None = None,
     loss_fn = loss_fn or F.cross_entropy
     net = copy.deepcopy(model)
     net.train()
-    dev = next(net.parameters()).device
+    dev = model_device(net)
     if callable(optimizer):
         opt = optimizer(net.parameters(), start_lr)
     else:

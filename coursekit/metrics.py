@@ -151,18 +151,15 @@ def predict_proba(model, x, batch_size: int = 512):
     """Softmax probabilities of a torch classifier on ``x`` (N, ...) in eval mode, in batches:
     a NumPy array (N, C). The model's train/eval mode is restored afterwards."""
     import torch
+
+    from .torchutil import eval_mode
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    p = next(model.parameters())
+    p = next(model.parameters())  # inputs go to the parameters' device and dtype
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
-    was = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = [torch.softmax(model(x[i:i + batch_size].to(p.device, p.dtype)), 1).cpu()
-                   for i in range(0, len(x), batch_size)]
-    finally:
-        model.train(was)
+    with torch.no_grad(), eval_mode(model):
+        out = [torch.softmax(model(x[i:i + batch_size].to(p.device, p.dtype)), 1).cpu()
+               for i in range(0, len(x), batch_size)]
     return torch.cat(out).numpy()
 
 

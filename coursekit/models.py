@@ -17,18 +17,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from .architectures import BasicBlock
+from .torchutil import count_parameters
+
 __all__ = ["lesson_cnn", "small_cnn", "vgg_style", "resnet_style", "BasicBlock", "deep_mlp",
-           "init_weights", "INIT_SCHEMES", "numpy_to_torch", "count_parameters"]
+           "init_weights", "INIT_SCHEMES", "numpy_to_torch", "count_parameters", "conv_bn_relu"]
 
 
 def _check_pos_int(name, v):
     if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
         raise ValueError(f"{name} must be a positive int, got {v!r}")
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 # --------------------------------------------------------------------------- CNNs
@@ -50,9 +48,15 @@ def lesson_cnn(in_channels: int = 3, num_classes: int = 10, size: int = 32,
     return nn.Sequential(*layers)
 
 
-def _conv_bn_relu(cin, cout, batchnorm=True, stride=1):
+def conv_bn_relu(cin: int, cout: int, batchnorm: bool = True, stride: int = 1,
+                 inplace: bool = True) -> list:
+    """``[Conv3x3 (padding 1, no bias with BN), (BatchNorm2d), ReLU]`` as a list of layers to
+    splice into an ``nn.Sequential``: (N, cin, H, W) -> (N, cout, H/stride, W/stride).
+
+    A list rather than a module keeps the ``Sequential`` indices (and so the state-dict names)
+    flat. ``inplace=False`` for models whose ReLU outputs get backward hooks."""
     return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=not batchnorm),
-            *([nn.BatchNorm2d(cout)] if batchnorm else []), nn.ReLU(inplace=True)]
+            *([nn.BatchNorm2d(cout)] if batchnorm else []), nn.ReLU(inplace=inplace)]
 
 
 def small_cnn(in_channels: int = 3, num_classes: int = 10, width: int = 16,
@@ -62,9 +66,9 @@ def small_cnn(in_channels: int = 3, num_classes: int = 10, width: int = 16,
     ``width=16``. The benchmark model."""
     _check_pos_int("width", width)
     w = width
-    layers = [*_conv_bn_relu(in_channels, w, batchnorm), nn.MaxPool2d(2),
-              *_conv_bn_relu(w, 2 * w, batchnorm), nn.MaxPool2d(2),
-              *_conv_bn_relu(2 * w, 4 * w, batchnorm),
+    layers = [*conv_bn_relu(in_channels, w, batchnorm), nn.MaxPool2d(2),
+              *conv_bn_relu(w, 2 * w, batchnorm), nn.MaxPool2d(2),
+              *conv_bn_relu(2 * w, 4 * w, batchnorm),
               nn.AdaptiveAvgPool2d(1), nn.Flatten()]
     if dropout:
         layers.append(nn.Dropout(dropout))
@@ -81,7 +85,7 @@ def vgg_style(in_channels: int = 3, num_classes: int = 10, widths=(16, 32, 64),
     layers, c, s = [], in_channels, size
     for w in widths:
         for _ in range(convs_per_stage):
-            layers += _conv_bn_relu(c, w, batchnorm)
+            layers += conv_bn_relu(c, w, batchnorm)
             c = w
         layers.append(nn.MaxPool2d(2))
         s //= 2
@@ -92,35 +96,12 @@ def vgg_style(in_channels: int = 3, num_classes: int = 10, widths=(16, 32, 64),
     return nn.Sequential(*layers)
 
 
-class BasicBlock(nn.Module):
-    """ResNet basic block: ``relu(bn(conv(relu(bn(conv(x))))) + shortcut(x))``.
-
-    The shortcut is the identity, or a strided 1x1 conv + BN when the shape changes.
-    """
-
-    def __init__(self, cin: int, cout: int, stride: int = 1):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Identity()
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                          nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = torch.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return torch.relu(out + self.shortcut(x))
-
-
 def resnet_style(in_channels: int = 3, num_classes: int = 10, widths=(16, 32, 64),
                  blocks_per_stage: int = 1) -> nn.Sequential:
     """ResNet-style: stem Conv3x3-BN-ReLU, stages of :class:`BasicBlock` (stride 2 at the
     start of every stage after the first), global average pooling, Linear."""
     _check_pos_int("blocks_per_stage", blocks_per_stage)
-    layers = _conv_bn_relu(in_channels, widths[0])
+    layers = conv_bn_relu(in_channels, widths[0])
     c = widths[0]
     for i, w in enumerate(widths):
         for j in range(blocks_per_stage):

@@ -26,6 +26,8 @@ __all__ = ["weight_values", "grad_values", "activation_values", "dead_relu_fract
 def _check_model(model):
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+from .torchutil import Hooks, eval_mode, model_device
+
 
 
 def weight_values(model: nn.Module) -> dict:
@@ -51,23 +53,15 @@ def activation_values(model: nn.Module, x: torch.Tensor, types=(nn.ReLU,)) -> di
     ``{module name: array (N, ...)}`` in forward order. The model runs in eval mode
     (its previous mode is restored) and without gradients."""
     _check_model(model)
-    acts, handles = {}, []
-    for name, mod in model.named_modules():
-        if isinstance(mod, tuple(types)):
-            handles.append(mod.register_forward_hook(
-                lambda m, i, o, name=name: acts.__setitem__(name, o.detach().cpu().numpy())))
-    if not handles:
-        raise ValueError(f"the model has no module of type {[t.__name__ for t in types]}")
-    was = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            dev = next(model.parameters()).device
-            model(x.to(dev))
-    finally:
-        model.train(was)
-        for h in handles:
-            h.remove()
+    acts = {}
+    with Hooks() as hooks, torch.no_grad(), eval_mode(model):
+        for name, mod in model.named_modules():
+            if isinstance(mod, tuple(types)):
+                hooks.forward(mod, lambda m, i, o, name=name:
+                              acts.__setitem__(name, o.detach().cpu().numpy()))
+        if not hooks.handles:
+            raise ValueError(f"the model has no module of type {[t.__name__ for t in types]}")
+        model(x.to(model_device(model)))
     return acts
 
 

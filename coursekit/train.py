@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .torchutil import eval_mode, model_device
+
 __all__ = ["device", "seed_everything", "History", "fit", "evaluate", "plot_history",
            "mc_dropout_predict",
            "save_checkpoint", "load_checkpoint"]
@@ -192,13 +194,11 @@ def evaluate(model: nn.Module, loader, loss=None, device=None, amp: bool | None 
     """
     _check_loader(loader, "loader", allow_none=False)
     loss_fn = loss if loss is not None else nn.CrossEntropyLoss()
-    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    dev = torch.device(device) if device is not None else model_device(model)
     amp = (dev.type == "cuda") if amp is None else bool(amp)
     channels_last = dev.type == "cuda"
-    was_training = model.training
-    model.eval()
     total, correct, n = 0.0, 0.0, 0
-    try:
+    with eval_mode(model):
         for batch in loader:
             x, y = _batch_to(batch, dev, channels_last)
             with _amp_context(dev, amp):
@@ -207,8 +207,6 @@ def evaluate(model: nn.Module, loader, loss=None, device=None, amp: bool | None 
             total += float(batch_loss) * len(y)
             correct += _correct(out, y)
             n += len(y)
-    finally:
-        model.train(was_training)
     if n == 0:
         raise ValueError("loader yielded no batches: cannot evaluate on an empty data set")
     return {"loss": total / n, "accuracy": correct / n, "n": n}
@@ -518,14 +516,12 @@ def mc_dropout_predict(model: nn.Module, x, samples: int = 20, seed: int | None 
     gen_state = torch.get_rng_state()
     if seed is not None:
         torch.manual_seed(seed)
-    was = model.training
-    model.eval()
-    for m in drops:
-        m.train()
     try:
-        probs = torch.stack([torch.softmax(model(x).float(), dim=1) for _ in range(samples)])
+        with eval_mode(model):
+            for m in drops:
+                m.train()
+            probs = torch.stack([torch.softmax(model(x).float(), dim=1) for _ in range(samples)])
     finally:
-        model.train(was)
         if seed is not None:
             torch.set_rng_state(gen_state)
     return probs.mean(0), probs.std(0)

@@ -95,8 +95,8 @@ def test_reference_models_shapes_and_backward(build):
 
 def test_resnet_has_projection_shortcuts():
     model = resnet_style(widths=(8, 16), blocks_per_stage=2)
-    assert isinstance(model[3].shortcut, torch.nn.Identity)
-    assert isinstance(model[5].shortcut, torch.nn.Sequential)  # stride-2 stage start
+    assert model[3].downsample is None  # identity shortcut (torchvision's names)
+    assert isinstance(model[5].downsample, torch.nn.Sequential)  # stride-2 stage start
     assert model(torch.randn(1, 3, 32, 32)).shape == (1, 10)
 
 

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from coursekit.viz import cam, grad_cam, guided_backprop, occlusion, saliency
-from coursekit.viz.hooks import Hooks, count_hooks
+from coursekit.torchutil import Hooks, count_hooks
 
 
 def small_cnn(in_ch=3, inplace=False, classes=4, seed=0):

@@ -7,7 +7,7 @@ from torch import nn
 
 from coursekit.viz import (activation_maximization, cascading_randomization, energy_in_mask,
                            evaluate_attributions, grad_cam, pointing_game, saliency)
-from coursekit.viz.hooks import count_hooks
+from coursekit.torchutil import count_hooks
 from coursekit.viz.interpretability import edge_detector, format_table, learnable_layers
 
 

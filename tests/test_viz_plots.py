@@ -11,7 +11,7 @@ from torch import nn  # noqa: E402
 from coursekit.viz import activations, embedding, filters, overlay, show_attributions, top_activating  # noqa: E402
 from coursekit.viz.activations import dead_channels  # noqa: E402
 from coursekit.viz.embedding import codes  # noqa: E402
-from coursekit.viz.hooks import count_hooks  # noqa: E402
+from coursekit.torchutil import count_hooks  # noqa: E402
 from coursekit.viz.top_activating import unit_geometry  # noqa: E402
 
 

@@ -1,11 +1,13 @@
-"""Shared checks for the viz functions: input tensors, targets and layer look-up."""
+"""Shared checks for the viz functions: input tensors, targets, the Grad-CAM layer.
+
+Model plumbing (device, layer look-up, hooks) lives in :mod:`coursekit.torchutil`."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 from torch import nn
 
-from .hooks import Hooks, eval_mode
+from ..torchutil import Hooks, layers_in_forward_order, model_device
 
 
 def as_input(x, model: nn.Module | None = None, name: str = "x") -> torch.Tensor:
@@ -28,13 +30,6 @@ def as_input(x, model: nn.Module | None = None, name: str = "x") -> torch.Tensor
                          "pass images as (N, C, H, W), e.g. x.permute(0, 3, 1, 2) for NHWC")
     dev = model_device(model) if model is not None else x.device
     return x.detach().to(dev, torch.float32).clone()
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device of the model's first parameter (CPU for parameter-free models)."""
-    for p in model.parameters():
-        return p.device
-    return torch.device("cpu")
 
 
 def as_targets(target, logits: torch.Tensor) -> torch.Tensor:
@@ -61,40 +56,6 @@ def score(model: nn.Module, x: torch.Tensor, target) -> tuple[torch.Tensor, torc
                          f"got {tuple(out.shape)}")
     t = as_targets(target, out)
     return out.gather(1, t[:, None])[:, 0], t
-
-
-def get_layer(model: nn.Module, layer) -> nn.Module:
-    """Resolve ``layer`` (a module of ``model`` or its dotted name, e.g. ``"features.3"``)."""
-    if isinstance(layer, nn.Module):
-        if not any(m is layer for m in model.modules()):
-            raise ValueError("layer must be a submodule of model")
-        return layer
-    if isinstance(layer, str):
-        names = dict(model.named_modules())
-        if layer not in names:
-            convs = [n for n, m in names.items() if isinstance(m, nn.Conv2d)]
-            raise ValueError(f"model has no layer named {layer!r}; conv layers are {convs}")
-        return names[layer]
-    raise TypeError(f"layer must be an nn.Module or a layer name (str), got {type(layer).__name__}")
-
-
-def layer_name(model: nn.Module, layer: nn.Module) -> str:
-    """The dotted name of ``layer`` inside ``model``."""
-    for n, m in model.named_modules():
-        if m is layer:
-            return n
-    return type(layer).__name__
-
-
-def layers_in_forward_order(model: nn.Module, x: torch.Tensor, types=(nn.Conv2d,)) -> list:
-    """The modules of ``types`` in the order a forward pass of ``x[:1]`` (eval mode) runs them."""
-    order = []
-    with Hooks() as h, torch.no_grad(), eval_mode(model):
-        for m in model.modules():
-            if isinstance(m, types):
-                h.forward(m, lambda mod, i, o: order.append(mod))
-        model(x[:1])
-    return list({id(m): m for m in order}.values())
 
 
 def conv_layers(model: nn.Module, x: torch.Tensor) -> list:

@@ -7,12 +7,14 @@ layer plus mean and std against depth, the plots of the weight-initialization le
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import nn
 
-from .hooks import Hooks
+from ..torchutil import Hooks, model_mode
 
 __all__ = ["layer_activations", "activation_stats", "plot_activation_stats",
            "ACTIVATION_LAYERS"]
@@ -36,18 +38,12 @@ def layer_activations(model: nn.Module, x, layer_types=ACTIVATION_LAYERS,
     x = torch.as_tensor(x, dtype=p.dtype if p is not None else torch.float32,
                         device=p.device if p is not None else None)
     acts: dict = {}
-    was = model.training
-    if train is not None:
-        model.train(train)
-    try:
-        with Hooks() as hooks:
-            for name, m in model.named_modules():
-                if isinstance(m, layer_types):
-                    hooks.forward(m, lambda mod, i, o, name=name:
-                                  acts.__setitem__(name, o.detach().float().cpu().numpy()))
-            model(x)
-    finally:
-        model.train(was)
+    with Hooks() as hooks, (nullcontext() if train is None else model_mode(model, train)):
+        for name, m in model.named_modules():
+            if isinstance(m, layer_types):
+                hooks.forward(m, lambda mod, i, o, name=name:
+                              acts.__setitem__(name, o.detach().float().cpu().numpy()))
+        model(x)
     if not acts:
         raise ValueError(f"model has no layers of type {[t.__name__ for t in layer_types]}; "
                          "pass layer_types= the layers to capture")

@@ -16,8 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._model import get_layer, model_device
-from .hooks import Hooks, eval_mode
+from ..torchutil import Hooks, eval_mode, get_layer, model_device
 
 DEFAULT_REGULARIZERS = {"jitter": 2, "blur_every": 4, "blur_sigma": 0.5, "tv": 0.05, "l2": 1e-3}
 

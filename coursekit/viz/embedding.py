@@ -5,8 +5,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._model import as_input, get_layer, model_device
-from .hooks import Hooks, eval_mode
+from ._model import as_input
+from ..torchutil import Hooks, eval_mode, get_layer, model_device
 
 
 def _batches(loader):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
-from ._model import get_layer
+from ..torchutil import get_layer
 
 
 def _first_conv(model):

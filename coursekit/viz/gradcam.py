@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._model import as_input, as_targets, capture, get_layer, last_conv, layer_name
-from .hooks import Hooks, eval_mode
+from ._model import as_input, as_targets, capture, last_conv
+from ..torchutil import Hooks, eval_mode, get_layer, layer_name
 
 
 def _upsample(m: torch.Tensor, size) -> torch.Tensor:

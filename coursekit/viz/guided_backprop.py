@@ -7,8 +7,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..torchutil import Hooks, eval_mode
 from ._model import as_input, as_targets
-from .hooks import Hooks, eval_mode
 from .saliency import input_gradient
 
 

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._model import as_input, layer_name, layers_in_forward_order
-from .hooks import eval_mode
+from ..torchutil import eval_mode, layer_name, layers_in_forward_order
+from ._model import as_input
 
 
 def _maps(maps) -> np.ndarray:

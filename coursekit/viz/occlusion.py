@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ._model import as_input, as_targets
-from .hooks import eval_mode
+from ..torchutil import eval_mode
 
 
 def _pair(v, name):

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from ._model import as_input, as_targets
-from .hooks import eval_mode
+from ..torchutil import eval_mode
 
 
 def input_gradient(model: nn.Module, x: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -5,9 +5,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._model import as_input, get_layer
+from ._model import as_input
 from .embedding import _batches
-from .hooks import Hooks, eval_mode
+from ..torchutil import Hooks, eval_mode, get_layer
 
 
 def _pair(v):

@@ -36,11 +36,8 @@ class VisualizationExplorer(widgets.VBox):
         from torch import nn
         self.model, self.images = model, torch.as_tensor(np.asarray(images), dtype=torch.float32)
         self.labels, self.masks = labels, masks
-        with torch.no_grad():
-            was = model.training
-            model.eval()
-            k = model(self.images[:1]).shape[1]
-            model.train(was)
+        from coursekit.metrics import predict_proba
+        k = predict_proba(model, self.images[:1]).shape[1]
         self.classes = list(classes) if classes is not None else [str(i) for i in range(k)]
         convs = [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
         self.methods = _methods()
@@ -66,16 +63,12 @@ class VisualizationExplorer(widgets.VBox):
     def update(self):
         """Recompute the map for the current settings and redraw."""
         import matplotlib.pyplot as plt
-        import torch
 
         from coursekit.viz import energy_in_mask, overlay, pointing_game
         i = self.index.value
         x = self.images[i:i + 1]
-        with torch.no_grad():
-            was = self.model.training
-            self.model.eval()
-            probs = torch.softmax(self.model(x), 1)[0]
-            self.model.train(was)
+        from coursekit.metrics import predict_proba
+        probs = predict_proba(self.model, x)[0]
         pred = int(probs.argmax())
         t = pred if self.target.value == "predicted" else self.classes.index(self.target.value)
         layer = None if self.layer.value == "last conv" else self.layer.value
