@@ -64,6 +64,19 @@ def test_embedding_codes_are_penultimate_inputs():
         embedding(m, loader, method="umap")
 
 
+def test_neighbour_agreement_and_embed_points():
+    from coursekit.viz.embedding import embed_points, neighbour_agreement
+    rng = np.random.default_rng(0)
+    lab = np.repeat([0, 1], 20)
+    tight = rng.normal(size=(40, 5)) * 0.1 + lab[:, None] * 10
+    assert neighbour_agreement(tight, lab, k=3) == 1.0
+    assert neighbour_agreement(rng.normal(size=(40, 5)), lab, k=3) < 0.8
+    with pytest.raises(ValueError, match="k=5"):
+        neighbour_agreement(tight[:4], lab[:4])
+    xy = embed_points(tight, lab, images=rng.random((40, 3, 8, 8)), method="pca", thumbnails=3)
+    assert xy.shape == (40, 2)
+
+
 def test_unit_geometry_matches_gradient_support():
     # stride-2 conv then conv, all-positive weights: the receptive field is exactly the
     # set of input pixels with a non-zero gradient

@@ -25,6 +25,8 @@ EXPORTS = {
     "activations": "activations",
     "get_activations": "activations",
     "embedding": "embedding",
+    "embed_points": "embedding",
+    "neighbour_agreement": "embedding",
     "top_activating": "top_activating",
     "activation_maximization": "actmax",
     "cascading_randomization": "interpretability",

@@ -1,4 +1,5 @@
-"""Embeddings: penultimate-layer codes of many images, embedded in 2-D (t-SNE or PCA)."""
+"""Embeddings: penultimate-layer codes (or raw pixels) of many images, embedded in 2-D
+(t-SNE or PCA), and how well their neighbourhoods keep the classes (:func:`neighbour_agreement`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -57,6 +58,34 @@ def codes(model: nn.Module, loader, layer=None, n: int = 1000):
     return z, lab, im
 
 
+def embed_2d(z, method: str = "tsne", seed: int = 0) -> np.ndarray:
+    """(M, D) vectors -> (M, 2) with scikit-learn: "tsne" (local neighbourhoods) or "pca"
+    (linear, global)."""
+    if method not in ("tsne", "pca"):
+        raise ValueError(f"method must be 'tsne' or 'pca', got {method!r}")
+    z = np.asarray(z, dtype=np.float32).reshape(len(z), -1)
+    if method == "pca":
+        from sklearn.decomposition import PCA
+        return PCA(2, random_state=seed).fit_transform(z)
+    from sklearn.manifold import TSNE
+    return TSNE(2, perplexity=min(30, max(2, len(z) // 4)), init="pca",
+                random_state=seed).fit_transform(z)
+
+
+def neighbour_agreement(z, labels, k: int = 5) -> float:
+    """Share of each point's ``k`` nearest neighbours (Euclidean, in the space of ``z``
+    (M, D)) that carry its label, averaged over the points: 1 = classes form tight groups,
+    about 1/classes = neighbours ignore the class."""
+    from sklearn.neighbors import NearestNeighbors
+    z = np.asarray(z, dtype=np.float32).reshape(len(z), -1)
+    labels = np.asarray(labels)
+    if len(z) != len(labels) or len(z) <= k:
+        raise ValueError(f"need more than k={k} points with one label each, got {len(z)} points "
+                         f"and {len(labels)} labels")
+    idx = NearestNeighbors(n_neighbors=k + 1).fit(z).kneighbors(z, return_distance=False)[:, 1:]
+    return float((labels[idx] == labels[:, None]).mean())
+
+
 def embedding(model: nn.Module, loader, layer=None, method: str = "tsne", n: int = 500,
               thumbnails: int = 60, seed: int = 0, classes=None, ax=None):
     """Embed penultimate codes in 2-D with scikit-learn and draw them with thumbnails.
@@ -68,17 +97,24 @@ def embedding(model: nn.Module, loader, layer=None, method: str = "tsne", n: int
     if method not in ("tsne", "pca"):
         raise ValueError(f"method must be 'tsne' or 'pca', got {method!r}")
     z, lab, im = codes(model, loader, layer, n)
-    if method == "pca":
-        from sklearn.decomposition import PCA
-        xy = PCA(2, random_state=seed).fit_transform(z)
-    else:
-        from sklearn.manifold import TSNE
-        xy = TSNE(2, perplexity=min(30, max(2, len(z) // 4)), init="pca", random_state=seed).fit_transform(z)
-    _draw(xy, lab, im, thumbnails, seed, classes, ax, method)
+    xy = embed_2d(z, method, seed)
+    _draw(xy, lab, im, thumbnails, seed, classes, ax,
+          f"{method.upper()} of penultimate-layer codes ({len(xy)} images)", method)
     return xy, lab
 
 
-def _draw(xy, lab, im, thumbnails, seed, classes, ax, method):
+def embed_points(z, labels=None, images=None, method: str = "tsne", thumbnails: int = 60,
+                 seed: int = 0, classes=None, ax=None, title: str | None = None):
+    """Embed any vectors ``z`` (M, D) (e.g. raw pixels, flattened) in 2-D and draw them like
+    :func:`embedding`; ``images`` (M, C, H, W) for the thumbnails. Returns xy (M, 2)."""
+    xy = embed_2d(z, method, seed)
+    _draw(xy, None if labels is None else np.asarray(labels), images,
+          thumbnails if images is not None else 0, seed, classes, ax,
+          title or f"{method.upper()} of {len(xy)} vectors", method)
+    return xy
+
+
+def _draw(xy, lab, im, thumbnails, seed, classes, ax, title, method):
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
@@ -96,6 +132,6 @@ def _draw(xy, lab, im, thumbnails, seed, classes, ax, method):
         a = to_image(im[i])
         box = OffsetImage(a, zoom=0.6, cmap="gray" if a.ndim == 2 else None)
         ax.add_artist(AnnotationBbox(box, xy[i], frameon=False))
-    ax.set_title(f"{method.upper()} of penultimate-layer codes ({len(xy)} images)")
+    ax.set_title(title)
     ax.set_xlabel(f"{method} dimension 1"), ax.set_ylabel(f"{method} dimension 2")
     ax.figure.tight_layout()
