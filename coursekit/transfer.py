@@ -20,7 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import metrics
+from .metrics import predict_proba
 from .pretrain import WEIGHTS, source_cnn
+from .torchutil import eval_mode
 
 TWO_BY_TWO = """\
 | | **similar** data set | **very different** data set |
@@ -127,11 +130,9 @@ def backbone(model: nn.Module) -> nn.Sequential:
 def extract_features(model: nn.Module, x, batch_size: int = 256) -> np.ndarray:
     """Codes (N, D) of images ``x`` (N, C, H, W) from the frozen ``backbone(model)``."""
     net = backbone(model)
-    was = [m.training for m in net.modules()]
-    net.eval()
-    out = [net(torch.as_tensor(x[i:i + batch_size])).cpu().numpy() for i in range(0, len(x), batch_size)]
-    for m, t in zip(net.modules(), was):
-        m.training = t
+    with eval_mode(net):
+        out = [net(torch.as_tensor(x[i:i + batch_size])).cpu().numpy()
+               for i in range(0, len(x), batch_size)]
     return np.concatenate(out)
 
 
@@ -217,12 +218,10 @@ def train_steps(model: nn.Module, optimizer, x, y, steps: int = 100, batch_size:
     return model.eval()
 
 
-@torch.no_grad()
 def accuracy(model: nn.Module, x, y, batch_size: int = 256) -> float:
-    """Top-1 accuracy of ``model`` on (x, y)."""
-    model.eval()
-    pred = torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
-    return float((pred == y).float().mean())
+    """Top-1 accuracy of ``model`` (eval mode) on (x, y): :func:`coursekit.metrics.accuracy`
+    of its predictions."""
+    return metrics.accuracy(np.asarray(y), predict_proba(model, x, batch_size).argmax(1))
 
 
 def finetune(model: nn.Module, x, y, num_classes: int = 10, unfreeze="all", steps: int = 100,
