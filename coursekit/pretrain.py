@@ -18,6 +18,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .models import conv_bn_relu
+
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "source_cnn.pt"
 """The shipped source-CNN weights (package data)."""
 
@@ -27,11 +29,6 @@ SOURCE = {"dataset": "shapes", "n_train": 10_000, "n_val": 2_000, "epochs": 3,
 """The source task and training recipe of the shipped weights."""
 
 
-def conv_bn(cin: int, cout: int) -> list:
-    """3x3 conv (padding 1, no bias) -> BatchNorm -> ReLU: (N, cin, H, W) -> (N, cout, H, W)."""
-    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
-
-
 def source_cnn(in_channels: int = 3, num_classes: int = 10, width: int = 16) -> nn.Sequential:
     """The source CNN: conv-BN-ReLU stages (widths w | 2w, 2w | 4w, 4w) -> GAP -> linear.
 
@@ -39,10 +36,14 @@ def source_cnn(in_channels: int = 3, num_classes: int = 10, width: int = 16) -> 
     Ending in global average pooling + one linear layer makes CAM applicable.
     """
     w = width
+
+    def block(cin, cout):  # conv3x3-BN-ReLU; a plain ReLU keeps backward hooks valid
+        return conv_bn_relu(cin, cout, inplace=False)
+
     features = nn.Sequential(
-        *conv_bn(in_channels, w), nn.MaxPool2d(2),
-        *conv_bn(w, 2 * w), *conv_bn(2 * w, 2 * w), nn.MaxPool2d(2),
-        *conv_bn(2 * w, 4 * w), *conv_bn(4 * w, 4 * w))
+        *block(in_channels, w), nn.MaxPool2d(2),
+        *block(w, 2 * w), *block(2 * w, 2 * w), nn.MaxPool2d(2),
+        *block(2 * w, 4 * w), *block(4 * w, 4 * w))
     return nn.Sequential(dict_to_modules(features=features,
                                          pool=nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()),
                                          head=nn.Linear(4 * w, num_classes)))
