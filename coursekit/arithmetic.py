@@ -28,7 +28,7 @@ __all__ = [
     "conv_output_size", "pool_output_size", "conv_transpose_output_size",
     "conv_params", "linear_params", "receptive_field", "ReceptiveField",
     "summary", "stack_summary", "Summary", "LayerRow",
-    "output_size_formula", "window_taps",
+    "output_size_formula", "window_taps", "read_counts", "fit_problems", "same_padding",
 ]
 
 
@@ -52,10 +52,6 @@ def _effective_kernel(kernel_size: int, dilation: int) -> int:
     return dilation * (kernel_size - 1) + 1
 
 
-def _divisors_up_to(n: int, limit: int) -> list[int]:
-    return [s for s in range(1, limit + 1) if n % s == 0]
-
-
 # --------------------------------------------------------------------------- sizes
 def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, strict=False) -> int:
     """Output size along one side of a convolution (``torch.nn.Conv2d``'s rule).
@@ -64,9 +60,10 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, strict=
 
     ``padding`` is an int, ``"valid"`` (no padding) or ``"same"`` (output size equals
     ``size``; torch allows it only with ``stride=1``). With ``strict=True`` the windows must
-    tile the padded input exactly (no pixels left over at the right/bottom); otherwise a
-    ``ValueError`` explains which paddings or strides would fit. Without it the size is
-    floored like torch does (the leftover pixels are silently ignored).
+    fit (see :func:`fit_problems`): tile the padded input exactly (no pixels left over at the
+    right/bottom), skip no pixel between windows (stride > kernel) and never see only
+    padding; otherwise a ``ValueError`` says why and which paddings, strides and input sizes
+    would fit. Without it the size is floored like torch does (leftover pixels are ignored).
     """
     size = _int("size", size, 1)
     kernel_size = _int("kernel_size", kernel_size, 1)
@@ -80,7 +77,8 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, strict=
             if stride != 1:
                 raise ValueError(
                     f"padding='same' needs stride=1 (got stride={stride}): with a stride the "
-                    "output cannot keep the input size; torch refuses it too. Use an integer "
+                    "output cannot keep the input size; torch refuses it (TensorFlow/Keras "
+                    "instead pad unevenly to get ceil(size/stride) outputs). Use an integer "
                     f"padding, e.g. padding={dilation * (kernel_size - 1) // 2}"
                 )
             return size
@@ -95,36 +93,134 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, strict=
             f"kernel_size={kernel_size}{dil} is larger than the padded input "
             f"({size} + 2*{padding} = {padded}); use a smaller kernel_size or more padding"
         )
-    left_over = (padded - span) % stride
-    if strict and left_over:
+    if strict and fit_problems(size, kernel_size, stride, padding, dilation):
         raise ValueError(_no_fit_message(size, kernel_size, stride, padding, dilation))
     return (padded - span) // stride + 1
 
 
-def _no_fit_message(size, kernel_size, stride, padding, dilation) -> str:
-    """Why the windows do not tile the input, and which paddings/strides would."""
+def read_counts(size, kernel_size, stride=1, padding=0, dilation=1) -> list[int]:
+    """How many windows of a convolution read each input pixel, along one side.
+
+    Returns a list of ``size`` counts (padding excluded). A count of 0 marks a pixel no
+    window reads (left over at the end, or skipped between windows when the stride exceeds
+    the kernel); in the middle of a stride-1 layer every pixel is read ``kernel_size`` times,
+    at the border fewer. For a square input the 2-D counts are the outer product.
+
+    >>> read_counts(5, 3)
+    [1, 2, 3, 2, 1]
+    """
+    return _counts(window_taps(size, kernel_size, stride, padding, dilation), size)
+
+
+def _counts(taps, size: int) -> list[int]:
+    counts = [0] * size
+    for window in taps:
+        for t in window:
+            if 0 <= t < size:
+                counts[t] += 1
+    return counts
+
+
+def fit_problems(size, kernel_size, stride=1, padding=0, dilation=1) -> list[str]:
+    """Why a convolution's windows do not fit one side of the input; ``[]`` when they do.
+
+    Three problems are reported (each as a sentence):
+
+    - the windows do not tile the padded input: the last pixels at the right/bottom are
+      never seen (torch floors the output size silently);
+    - pixels are *skipped* between windows (stride larger than the kernel, or a dilated
+      kernel whose taps and stride leave gaps);
+    - windows see *only padding* (padding >= the kernel span): their outputs are constants.
+
+    ``conv_output_size(..., strict=True)`` raises with these sentences and what would fit.
+    """
+    out = conv_output_size(size, kernel_size, stride, padding, dilation)
+    if isinstance(padding, str):  # 'valid' is 0; 'same' (stride 1) pads (span - 1) / 2
+        padding = dilation * (kernel_size - 1) // 2 if padding.lower() == "same" else 0
     span = _effective_kernel(kernel_size, dilation)
     padded = size + 2 * padding
+    problems = []
     left_over = (padded - span) % stride
-    exact = (padded - span) / stride + 1
-    paddings = [p for p in range(0, span + stride)
-                if size + 2 * p >= span and (size + 2 * p - span) % stride == 0]
-    strides = _divisors_up_to(padded - span, max(stride, 4)) or [1]
-    msg = (
-        f"stride={stride} does not fit: the windows cover (size + 2*padding - "
-        f"effective_kernel)/stride + 1 = ({size} + 2*{padding} - {span})/{stride} + 1 = "
-        f"{exact:.4g} positions, not a whole number, so the last {left_over} pixel(s) at the "
-        f"right/bottom would never be seen by a window. "
-    )
+    if left_over:
+        exact = (padded - span) / stride + 1
+        problems.append(
+            f"stride={stride} does not fit: the windows cover (size + 2*padding - "
+            f"effective_kernel)/stride + 1 = ({size} + 2*{padding} - {span})/{stride} + 1 = "
+            f"{exact:.4g} positions, not a whole number, so the last {left_over} pixel(s) at "
+            "the right/bottom of the padded input would never be seen by a window")
+    taps = window_taps(size, kernel_size, stride, padding, dilation)
+    last = max(t for window in taps for t in window)
+    counts = _counts(taps, size)
+    skipped = [i for i, c in enumerate(counts) if c == 0 and i < last]
+    if skipped:
+        why = (f"stride={stride} is larger than the kernel ({span} pixels)" if stride > span
+               else f"the dilated taps (dilation={dilation}) and stride={stride} leave gaps")
+        shown = ", ".join(map(str, skipped[:6])) + (", ..." if len(skipped) > 6 else "")
+        problems.append(f"{len(skipped)} pixel(s) are skipped between windows ({shown}): "
+                        f"{why}, so no window reads them")
+    blind = [o for o, window in enumerate(taps) if all(t < 0 or t >= size for t in window)]
+    if blind:
+        problems.append(
+            f"{len(blind)} of the {out} windows see only padding (output position(s) "
+            f"{', '.join(map(str, blind[:6]))}): padding={padding} reaches a whole kernel "
+            f"span ({span} pixels) past the input, so those outputs are constants (the bias)")
+    return problems
+
+
+def _fits(size, kernel_size, stride, padding, dilation) -> bool:
+    """True when the settings are valid and :func:`fit_problems` finds nothing."""
+    try:
+        return not fit_problems(size, kernel_size, stride, padding, dilation)
+    except ValueError:
+        return False
+
+
+def _no_fit_message(size, kernel_size, stride, padding, dilation) -> str:
+    """Why the windows do not fit the input, and which paddings/strides/sizes would."""
+    span = _effective_kernel(kernel_size, dilation)
+    msg = "; ".join(fit_problems(size, kernel_size, stride, padding, dilation)) + ". "
+    paddings = [p for p in range(0, span) if _fits(size, kernel_size, stride, p, dilation)]
+    strides = [s for s in range(1, span + 1) if _fits(size, kernel_size, s, padding, dilation)]
     if paddings:
-        msg += f"Paddings that fit with stride={stride}: {', '.join(map(str, paddings[:4]))}. "
+        msg += f"Paddings that fit with stride={stride}: {', '.join(map(str, paddings))}. "
     else:
-        msg += f"No padding fits with stride={stride} (2*padding is even, the gap is odd). "
-    msg += f"Strides that fit with padding={padding}: {', '.join(map(str, strides))}. "
-    sizes = [n for n in (size - left_over, size + stride - left_over)
-             if n >= 1 and n + 2 * padding >= span]
-    msg += f"Input sizes that fit these settings: {' or '.join(map(str, sizes))}."
+        msg += f"No padding fits with stride={stride}"
+        if stride % 2 == 0 and (size - span) % 2:
+            msg += " (2*padding is even, the gap is odd)"
+        msg += ". "
+    if strides:
+        msg += f"Strides that fit with padding={padding}: {', '.join(map(str, strides))}. "
+    else:
+        msg += f"No stride fits with padding={padding}. "
+    below = [n for n in range(size - 1, max(0, size - 2 * span * stride), -1)
+             if _fits(n, kernel_size, stride, padding, dilation)][:1]
+    above = [n for n in range(size + 1, size + 2 * span * stride + 1)
+             if _fits(n, kernel_size, stride, padding, dilation)][:1]
+    if below or above:
+        msg += f"Input sizes that fit these settings: {' or '.join(map(str, below + above))}."
+    else:
+        msg += "No input size fits these settings: change the padding, stride or dilation."
     return msg
+
+
+def same_padding(size, kernel_size, stride=1, dilation=1) -> tuple[int, int]:
+    """``(before, after)`` padding of TensorFlow/Keras ``padding="same"``, for any stride.
+
+    Keras outputs ``ceil(size / stride)`` positions and pads the total that needs,
+    ``max((out - 1)*stride + span - size, 0)``, putting the odd pixel after (right/bottom).
+    torch accepts ``padding="same"`` only with stride 1, where this is symmetric for odd
+    kernels; with a stride the two sides often differ, which one ``padding`` int cannot say.
+
+    >>> same_padding(8, 3, stride=2)      # 4 outputs; one extra pixel on the right
+    (0, 1)
+    """
+    size = _int("size", size, 1)
+    kernel_size = _int("kernel_size", kernel_size, 1)
+    stride = _int("stride", stride, 1)
+    dilation = _int("dilation", dilation, 1)
+    out = -(-size // stride)
+    total = max((out - 1) * stride + _effective_kernel(kernel_size, dilation) - size, 0)
+    return total // 2, total - total // 2
 
 
 def pool_output_size(size, kernel_size, stride=None, padding=0, dilation=1,

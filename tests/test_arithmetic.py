@@ -77,24 +77,54 @@ def test_conv_string_padding_matches_torch(mode):
     assert not bad, bad[:5]
 
 
-def test_strict_accepts_exactly_the_tilings_that_invert():
-    """strict=True passes iff the windows tile the padded input, i.e. the transposed conv of
-    the output (torch's own shape) gives the input size back without output_padding."""
-    checked = 0
-    for n, k, s, p, d in _combos():
-        out = _ours(conv_output_size, n, k, s, p, d)
-        if out is None:
-            continue
-        back = _torch_side(F.conv_transpose1d, _x(out), _weight(k),
-                           stride=s, padding=p, dilation=d)
-        fits = back == n
-        try:
-            assert conv_output_size(n, k, s, p, d, strict=True) == out
-            assert fits, (n, k, s, p, d)
-        except ValueError:
-            assert not fits, (n, k, s, p, d)
-        checked += 1
-    assert checked > 3000
+def _torch_fit(n, k, s, p, d, out):
+    """What torch says about a setting, independently of coursekit: (tiles, reads, blind).
+
+    tiles: the transposed conv of the output gives the input size back (no leftover pixels);
+    reads: how many windows read each input pixel (a transposed conv of ones with a ones kernel);
+    blind: the number of windows that see only padding (a conv of ones that gives 0)."""
+    back = _torch_side(F.conv_transpose1d, _x(out), _weight(k), stride=s, padding=p, dilation=d)
+    ones_k = torch.ones(1, 1, k)
+    reads = F.conv_transpose1d(torch.ones(1, 1, out), ones_k, stride=s, padding=p, dilation=d,
+                               output_padding=(n + 2 * p - d * (k - 1) - 1) % s)[0, 0]
+    blind = int((F.conv1d(torch.ones(1, 1, n), ones_k, stride=s, padding=p, dilation=d) == 0).sum())
+    return back == n, [int(v) for v in reads], blind
+
+
+def test_strict_accepts_exactly_the_settings_that_fit():
+    """strict=True passes iff the windows tile the padded input (the transposed conv of the
+    output gives the input size back), every pixel is read and no window sees only padding,
+    each checked with torch; read_counts equals torch's count of windows per pixel."""
+    checked = refused_skip = refused_blind = 0
+    for n, k, s, d in itertools.product(range(1, 14), range(1, 6), STRIDES, DILATIONS):
+        for p in range(k + 2):
+            out = _ours(conv_output_size, n, k, s, p, d)
+            if out is None:
+                continue
+            tiles, reads, blind = _torch_fit(n, k, s, p, d, out)
+            assert ar.read_counts(n, k, s, p, d) == reads[:n], (n, k, s, p, d)
+            fits = tiles and 0 not in reads[:n] and blind == 0
+            try:
+                assert conv_output_size(n, k, s, p, d, strict=True) == out
+                assert fits, (n, k, s, p, d)
+            except ValueError:
+                assert not fits, (n, k, s, p, d)
+                refused_skip += tiles and 0 in reads[:n]
+                refused_blind += tiles and blind > 0
+            assert (ar.fit_problems(n, k, s, p, d) == []) == fits
+            checked += 1
+    assert checked > 2500 and refused_skip > 50 and refused_blind > 50
+
+
+def test_strict_flags_skipped_pixels_and_padding_only_windows():
+    with pytest.raises(ValueError, match=r"skipped between windows \(3\): stride=4 is larger"):
+        conv_output_size(7, 3, stride=4, strict=True)         # tiles (2 windows) but skips pixel 3
+    with pytest.raises(ValueError, match="2 of the 5 windows see only padding"):
+        conv_output_size(7, 3, stride=3, padding=4, strict=True)
+    assert ar.fit_problems(9, 3, 2) == [] and ar.fit_problems(9, 3, 2, 2) == []
+    assert "see only padding" in ar.fit_problems(9, 3, 2, 3)[0]
+    assert ar.read_counts(5, 3) == [1, 2, 3, 2, 1]
+    assert ar.read_counts(7, 3, 4) == [1, 1, 1, 0, 1, 1, 1]
 
 
 def test_pool_output_size_sweep_matches_torch():
@@ -194,13 +224,30 @@ def test_lecture_7x7_3x3_stride_3_does_not_fit():
     strides = re.search(r"Strides that fit with padding=0: ([\d, ]+)", msg).group(1)
     for p in map(int, paddings.split(", ")):
         assert conv_output_size(7, 3, 3, p, strict=True)
-    assert [int(s) for s in strides.split(", ")] == [1, 2, 4]
-    for s in (1, 2, 4):
+    assert [int(s) for s in strides.split(", ")] == [1, 2]   # stride 4 > kernel 3 skips pixels
+    assert [int(p) for p in paddings.split(", ")] == [1]     # padding 4: windows of zeros only
+    for s in (1, 2):
         assert conv_output_size(7, 3, s, strict=True)
     assert conv_output_size(7, 3, stride=2, strict=True) == 3
     assert "Input sizes that fit these settings: 6 or 9." in msg
     for n in (6, 9):
         assert conv_output_size(n, 3, 3, strict=True)
+
+
+def test_same_padding_gives_ceil_size_over_stride_with_torch():
+    """Keras' 'same' for any stride: pad (before, after), then a torch conv gives ceil(n/s)."""
+    for n, k, s, d in itertools.product(range(1, 16), range(1, 6), range(1, 4), range(1, 3)):
+        before, after = ar.same_padding(n, k, s, d)
+        x = F.pad(_x(n), (before, after))
+        assert F.conv1d(x, _weight(k), stride=s, dilation=d).shape[-1] == -(-n // s), (n, k, s, d)
+        assert after - before in (0, 1)
+    assert ar.same_padding(8, 3, 2) == (0, 1) and ar.same_padding(7, 3, 2) == (1, 1)
+
+
+def test_lesson_01_question_3_premise():
+    """A 3x3 kernel with stride 2 fits 9x9 with paddings 0, 1, 2 and 10x10 with none."""
+    assert [p for p in range(6) if not ar.fit_problems(9, 3, 2, p)] == [0, 1, 2]
+    assert [p for p in range(6) if not ar.fit_problems(10, 3, 2, p)] == []
 
 
 def test_strict_message_when_no_padding_can_fit():

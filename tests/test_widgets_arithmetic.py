@@ -52,6 +52,19 @@ def test_explorer_browser_contract(explorer):
     assert "output size: 5" in _text(out)
 
 
+def test_explorer_names_fit_problems():
+    e = ConvExplorer(size=7, kernel_size=3, stride=3, draw=False)
+    assert "does not fit" in _text(e.fit_html) and "2.333" in _text(e.fit_html)
+    e.stride.value = 4                       # stride > kernel: pixel 3 skipped
+    assert "skipped between windows" in _text(e.fit_html)
+    e.stride.value, e.padding.value = 3, 4   # padding = kernel span: windows of zeros
+    assert "see only padding" in _text(e.fit_html)
+    e.padding.value = 1
+    assert _text(e.fit_html).startswith("✓ fits")
+    e.pooling.value = True                   # the note is for convolutions only
+    assert _text(e.fit_html) == ""
+
+
 @pytest.mark.parametrize("settings, expected", [
     (dict(size=7, kernel_size=3, stride=3), conv_output_size(7, 3, 3)),
     (dict(size=20, kernel_size=5, stride=2, padding=2, dilation=2),

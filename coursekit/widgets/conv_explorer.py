@@ -11,7 +11,7 @@ import io
 
 import ipywidgets as widgets
 
-from coursekit.arithmetic import output_size_formula
+from coursekit.arithmetic import fit_problems, output_size_formula
 from coursekit.viz.conv_grid import conv_grid
 
 __all__ = ["conv_explorer", "ConvExplorer", "torch_output_size"]
@@ -55,7 +55,8 @@ def _torch_call(s: dict) -> str:
 class ConvExplorer(widgets.VBox):
     """Controls (``size``, ``kernel_size``, ``stride``, ``padding``, ``dilation``,
     ``transposed``, ``output_padding``, ``pooling``, ``ceil_mode``), the output size
-    (``output_size_html``, CSS class ``ck-output-size``), the torch check (``torch_html``)
+    (``output_size_html``, CSS class ``ck-output-size``), whether the windows fit
+    (``fit_html``, class ``ck-fit``), the torch check (``torch_html``)
     and the drawing (``image``, a PNG). ``output_size`` holds the last size (None if invalid).
     """
 
@@ -80,6 +81,8 @@ class ConvExplorer(widgets.VBox):
         self.ceil_mode = widgets.Checkbox(value=ceil_mode, description="ceil_mode")
         self.output_size_html = widgets.HTML()
         self.output_size_html.add_class("ck-output-size")
+        self.fit_html = widgets.HTML()
+        self.fit_html.add_class("ck-fit")
         self.torch_html = widgets.HTML()
         # natural size: a VBox would stretch (and blur) the drawing to the full width
         self.image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))
@@ -92,7 +95,7 @@ class ConvExplorer(widgets.VBox):
         super().__init__([
             widgets.HBox([widgets.VBox(self.controls[:5]),
                           widgets.VBox(self.controls[5:])]),
-            self.output_size_html, self.torch_html, self.image])
+            self.output_size_html, self.fit_html, self.torch_html, self.image])
         self.update()
 
     def settings(self) -> dict:
@@ -133,9 +136,22 @@ class ConvExplorer(widgets.VBox):
             self.output_size_html.value = (
                 "<b>output size: none</b> &nbsp; <span style='color:#c00'>"
                 f"ValueError: {html.escape(error)}</span>")
+        self.fit_html.value = self._fit_note(s, args) if error is None else ""
         self.torch_html.value = self._torch_check(s, args, kw, ours)
         if self.draw:
             self.image.value = self._png(args, kw) if error is None else b""
+
+    @staticmethod
+    def _fit_note(s, args) -> str:
+        """For a convolution: whether the windows fit (``fit_problems``), else nothing."""
+        if s["transposed"] or s["pooling"]:
+            return ""
+        problems = fit_problems(*args)
+        if not problems:
+            return ("<span style='color:#080'>✓ fits: the windows tile the padded input, "
+                    "read every pixel and never see only padding</span>")
+        return ("<span style='color:#b60'>⚠ does not fit: "
+                + html.escape("; ".join(problems)) + "</span>")
 
     def _torch_check(self, s, args, kw, ours) -> str:
         call = html.escape(_torch_call(s))
