@@ -101,6 +101,8 @@ class History:
     - ``update_ratio[name]``: per weight tensor, the epoch mean of
       ``||w_after_step - w_before_step|| / ||w_before_step||`` (healthy: around 1e-3)
     - ``step_loss``, ``step_lr``: training loss and learning rate of every step
+    - ``step_update_ratio[name]``: the update/weight ratio of every step, per weight tensor
+      (the first steps, where a too-high learning rate does its damage, are in here)
     - ``best_epoch``: epoch with the lowest validation loss (training loss without a
       validation loader); ``stopped_early``: True if early stopping ended the run;
       ``diverged``: True if the loss became NaN/inf and ``fit(on_nan="stop")`` ended the run
@@ -120,6 +122,7 @@ class History:
     seconds: list = field(default_factory=list)
     step_loss: list = field(default_factory=list)
     step_lr: list = field(default_factory=list)
+    step_update_ratio: dict = field(default_factory=dict)
     best_epoch: int | None = None
     stopped_early: bool = False
     diverged: bool = False
@@ -281,6 +284,7 @@ class _EpochStats:
         self.norms: list = []
         self.layer_norm = {k: 0.0 for k in names}
         self.ratio = {k: 0.0 for k in names}
+        self.step_ratio = {k: [] for k in names}
         self.monitored = 0
 
 
@@ -309,8 +313,10 @@ def _train_step(model, x, y, loss_fn, optimizer, scaler, dev, amp, clip, weights
     scaler.update()
     with torch.no_grad():
         for (name, w), w0 in zip(weights, before):
-            stats.ratio[name] += float(torch.linalg.vector_norm((w - w0).float())
-                                       / (torch.linalg.vector_norm(w0.float()) + 1e-12))
+            r = float(torch.linalg.vector_norm((w - w0).float())
+                      / (torch.linalg.vector_norm(w0.float()) + 1e-12))
+            stats.ratio[name] += r
+            stats.step_ratio[name].append(r)
     stats.monitored += 1
     if math.isfinite(gnorm):
         stats.norms.append(gnorm)
@@ -423,6 +429,8 @@ def fit(model: nn.Module, train_loader, val_loader=None, epochs: int = 10, optim
                     scheduler.step()
                 bar.update(1)
             if history.diverged:
+                for k in names:                 # the steps before the blow-up are kept
+                    history.step_update_ratio.setdefault(k, []).extend(stats.step_ratio[k])
                 _record_diverged(history, epoch, names, time.perf_counter() - t0)
                 break
             if stats.n == 0:
@@ -489,6 +497,7 @@ def _record_epoch(history: History, epoch: int, s: _EpochStats) -> None:
     for k in s.layer_norm:
         history.layer_grad_norm.setdefault(k, []).append(s.layer_norm[k] / max(1, s.steps))
         history.update_ratio.setdefault(k, []).append(s.ratio[k] / max(1, s.monitored))
+        history.step_update_ratio.setdefault(k, []).extend(s.step_ratio[k])
 
 
 # --------------------------------------------------------------------------- plotting

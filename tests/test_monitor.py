@@ -41,8 +41,43 @@ def test_update_ratio_report():
     rep = monitor.update_ratio_report(hist)
     assert rep["0.weight"] == (1e-3, "healthy") and "too small" in rep["2.weight"][1]
     assert "too large" in monitor.update_ratio_report(hist, epoch=0)["0.weight"][1]
+    assert "too small" in monitor.update_ratio_verdict(5e-4)       # the lectures' band starts at 1e-3
     with pytest.raises(ValueError, match="fit"):
         monitor.update_ratio_report({"update_ratio": {}})
+    with pytest.raises(TypeError, match="History"):
+        monitor.update_ratio_report(None)
+    # huge first steps, then nothing: not "learning rate too low"
+    died = {"update_ratio": {"0.weight": [0.2, 0.0]}, "step_update_ratio": {"0.weight": [0.5, 0.3, 0.0]}}
+    verdict = monitor.update_ratio_report(died)["0.weight"][1]
+    assert "too large at first" in verdict and "lower the learning rate" in verdict
+
+
+def _run(ratio_steps, last, loss, diverged=False):
+    return {"update_ratio": {"0.weight": [last]}, "step_update_ratio": {"0.weight": ratio_steps},
+            "train_loss": [loss], "diverged": diverged}
+
+
+def test_diagnose_run_reads_loss_ratios_and_dead_relus():
+    dead = {"1": 0.1, "4": 1.0}
+    d = monitor.diagnose_run(_run([0.3, 1.2, 0.0], 0.0, 2.35), dead, num_classes=10)
+    assert d.startswith("diverged, then died") and "lower the learning rate" in d
+    assert d.evidence["early_peak_ratio"] == 1.2 and d.evidence["max_dead_fraction"] == 1.0
+    assert monitor.diagnose_run(_run([1e-5], 5e-5, 2.28), {"1": 0.0}, 10).startswith("learning rate too low")
+    assert monitor.diagnose_run(_run([8e-3], 2e-3, 0.2), {"1": 0.1}, 10).startswith("healthy")
+    assert monitor.diagnose_run(_run([1.0], float("nan"), float("nan"), True), None, 10).startswith("diverged (")
+    with pytest.raises(TypeError, match="History"):
+        monitor.diagnose_run(None)
+    with pytest.raises(TypeError, match="dead_relu_fraction"):
+        monitor.diagnose_run(_run([1e-3], 1e-3, 1.0), dead=[0.5])
+
+
+def test_wrong_channel_count_is_a_clear_error():
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
+    with pytest.raises(ValueError, match="expecting \\(N, 1, H, W\\).*channel"):
+        monitor.dead_relu_fraction(net, torch.randn(8, 3, 8, 8))
+    assert set(monitor.dead_relu_fraction(net, torch.randn(8, 1, 8, 8))) == {"1"}
+    with pytest.raises(ValueError, match="Linear"):
+        monitor.dead_relu_fraction(_mlp(), torch.randn(8, 7))
 
 
 def _loader():

@@ -46,6 +46,9 @@ def test_fit_on_shapes_reduces_loss_and_beats_chance(shapes_loaders):
     for name in weights:
         assert len(h.update_ratio[name]) == 2 and all(0 < r < 1 for r in h.update_ratio[name])
         assert all(g > 0 for g in h.layer_grad_norm[name])
+        steps = h.step_update_ratio[name]                      # one ratio per step, epoch mean = update_ratio
+        assert len(steps) == 2 * len(tl)
+        assert np.mean(steps[:len(tl)]) == pytest.approx(h.update_ratio[name][0])
     assert len(h.step_loss) == len(h.step_lr) == 2 * len(tl)
     assert all(g > 0 and math.isfinite(g) for g in h.grad_norm)
     assert all(gm >= g for gm, g in zip(h.grad_norm_max, h.grad_norm))

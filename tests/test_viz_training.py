@@ -41,7 +41,9 @@ def test_curves():
             "train_acc": [0.5, 0.9], "val_acc": [0.4, 0.6]}
     assert len(viz.plot_update_ratios({"run": hist}).axes[0].get_lines()) == 2
     fig = viz.plot_train_val_gap({"run": hist})
-    assert "final gap 30.0" in fig.axes[0].get_title()
+    assert "final gap (train − val) +30.0 points" in fig.axes[0].get_title()
+    fig = viz.plot_train_val_gap({"val above train": {"train_acc": [0.5, 0.66], "val_acc": [0.6, 0.675]}})
+    assert "-1.5 points" in fig.axes[0].get_title()         # the sign is kept, not abs()
 
 
 def test_distributions_search_and_metric_plots():

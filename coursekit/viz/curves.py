@@ -59,9 +59,9 @@ def plot_step_losses(step_losses: dict, beta: float = 0.95, ax=None, xlabel="opt
     return ax.figure
 
 
-def plot_update_ratios(histories: dict, ax=None, healthy=(1e-4, 1e-2)):
+def plot_update_ratios(histories: dict, ax=None, healthy=(1e-3, 1e-2)):
     """Per-layer update/weight ratio per epoch from ``History.update_ratio``, for one or
-    more runs ``{label: history}`` (log axis, the healthy band around 1e-3 shaded).
+    more runs ``{label: history}`` (log axis, the lectures' healthy band 1e-3..1e-2 shaded).
     Returns the figure."""
     if not isinstance(histories, dict):
         histories = {"": histories}
@@ -73,7 +73,7 @@ def plot_update_ratios(histories: dict, ax=None, healthy=(1e-4, 1e-2)):
         for j, (layer, vals) in enumerate(ratios.items()):
             ax.plot(np.arange(1, len(vals) + 1), vals, styles[j % 4], color=f"C{i}", marker="o",
                     ms=3, label=f"{label} {layer}".strip())
-    ax.axhspan(*healthy, color="C2", alpha=0.1, label="healthy band (~1e-3)")
+    ax.axhspan(*healthy, color="C2", alpha=0.1, label=f"healthy band ({healthy[0]:.0e}..{healthy[1]:.0e})")
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("||update|| / ||weights||")
@@ -84,15 +84,24 @@ def plot_update_ratios(histories: dict, ax=None, healthy=(1e-4, 1e-2)):
     return ax.figure
 
 
+def _gap_text(train: float, val: float, metric: str) -> str:
+    """The final gap *with its sign*: train minus validation (negative: validation is higher)."""
+    if metric == "acc":
+        return f"final gap (train − val) {(train - val) * 100:+.1f} points"
+    return f"final gap (train − val) {train - val:+.3f}"
+
+
 def plot_train_val_gap(histories: dict, metric: str = "acc", axes=None):
-    """Train (solid) vs validation (dashed) curves for several runs ``{label: History}``,
-    one panel each, titled with the final gap: a big gap = overfitting, both low =
+    """Train (solid) vs validation (dashed) curves for several runs ``{label: History}`` (or
+    dicts with ``train_<metric>`` and ``val_<metric>`` lists), one panel each, sharing the
+    y axis, titled with the final gap train − val *with its sign* (a negative gap means the
+    validation score is the higher one): a big positive accuracy gap = overfitting, both low =
     underfitting. Returns the figure."""
     n = len(histories)
     if n == 0:
         raise ValueError("histories is empty")
     if axes is None:
-        _, axes = plt.subplots(1, n, figsize=(4 * n, 3.4), squeeze=False)
+        _, axes = plt.subplots(1, n, figsize=(4 * n, 3.4), squeeze=False, sharey=True)
         axes = axes[0]
     for ax, (label, h) in zip(axes, histories.items()):
         get = (lambda k: h[k]) if isinstance(h, dict) else (lambda k: getattr(h, k))
@@ -101,8 +110,7 @@ def plot_train_val_gap(histories: dict, metric: str = "acc", axes=None):
         ep = np.arange(1, len(tr) + 1)
         ax.plot(ep, tr * scale, "-o", ms=3, label="train")
         ax.plot(ep, va * scale, "--s", ms=3, label="val")
-        ax.set_title(f"{label}\nfinal gap {abs(tr[-1] - va[-1]) * scale:.1f}"
-                     f"{' points' if metric == 'acc' else ''}", fontsize=9)
+        ax.set_title(f"{label}\n{_gap_text(tr[-1], va[-1], metric)}", fontsize=9)
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy (%)" if metric == "acc" else metric)
         if metric == "acc":
