@@ -145,17 +145,23 @@ def init_weights(model: nn.Module, scheme: str = "he", small_std: float = 0.01,
 
 def deep_mlp(in_features: int, num_classes: int = 10, depth: int = 10, width: int = 256,
              activation: str = "relu", batchnorm: bool = False,
-             dropout: float = 0.0) -> nn.Sequential:
-    """A plain deep network: Flatten, ``depth`` x [Linear(width) - (BN) - act - (Dropout)],
-    Linear(num_classes). activation: "relu" or "tanh"."""
+             dropout: float = 0.0, norm: str | None = None, groups: int = 8) -> nn.Sequential:
+    """A plain deep network: Flatten, ``depth`` x [Linear(width) - (norm) - act - (Dropout)],
+    Linear(num_classes). activation: "relu" or "tanh". norm: None, ``"batch"``
+    (BatchNorm1d; ``batchnorm=True`` is the same) or ``"group"`` (GroupNorm with ``groups``
+    groups: statistics per example, independent of the batch)."""
     acts = {"relu": nn.ReLU, "tanh": nn.Tanh}
     if activation not in acts:
         raise ValueError(f"activation must be one of {tuple(acts)}, got {activation!r}")
     _check_pos_int("depth", depth)
+    norm = "batch" if batchnorm and norm is None else norm
+    norms = {None: lambda: [], "batch": lambda: [nn.BatchNorm1d(width)],
+             "group": lambda: [nn.GroupNorm(groups, width)]}
+    if norm not in norms:
+        raise ValueError(f"norm must be None, 'batch' or 'group', got {norm!r}")
     layers, d = [nn.Flatten()], in_features
     for _ in range(depth):
-        layers += [nn.Linear(d, width), *([nn.BatchNorm1d(width)] if batchnorm else []),
-                   acts[activation]()]
+        layers += [nn.Linear(d, width), *norms[norm](), acts[activation]()]
         if dropout:
             layers.append(nn.Dropout(dropout))
         d = width
