@@ -277,6 +277,16 @@ def test_lecture_conv_relu_conv_relu_pool_counts():
     assert s.total_params == 280 + 3 * 910 + 1610
 
 
+def test_lecture_32x32x3_network_counts():
+    """Lesson 02: 32x32x3 through three CONV-RELU-CONV-RELU-POOL blocks to 4x4x10, FC 10."""
+    block = [("conv", 10, 3, 1, 1), ("relu",), ("conv", 10, 3, 1, 1), ("relu",), ("pool", 2)]
+    s = ar.stack_summary((3, 32, 32), block * 3 + [("fc", 10)])
+    assert [r.params for r in s.rows if r.type == "Conv2d"] == [280] + [910] * 5
+    assert s.rows[-2].output_shape == (10, 4, 4) and s.rows[-1].params == 1_610
+    # the lecture's sharing example: 5x5 with padding 1 gives 30x30, 30 filters x 76 = 2,280
+    assert conv_output_size(32, 5, padding=1) == 30 and conv_params(3, 30, 5) == 2_280
+
+
 def test_lecture_alexnet_conv1():
     assert conv_output_size(227, 11, stride=4) == (227 - 11) // 4 + 1 == 55
     conv1 = torch.nn.Conv2d(3, 96, 11, stride=4)

@@ -169,7 +169,7 @@ def test_param_bars_of_a_summary():
     s = summary(net, (3, 8, 8))
     fig = param_bars(s)
     top, bottom = fig.axes
-    assert [t.get_text() for t in bottom.get_xticklabels()] == ["0", "3"]
+    assert [t.get_text() for t in bottom.get_xticklabels()] == ["conv1: 8@6×6", "fc1: 10"]
     assert [b.get_height() for b in top.patches] == pytest.approx(
         [r.params / 1e6 for r in s.rows if r.params])
     assert "parameters" in top.get_ylabel() and "multiply" in bottom.get_ylabel()

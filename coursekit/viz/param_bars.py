@@ -3,13 +3,35 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-__all__ = ["param_bars"]
+__all__ = ["param_bars", "layer_labels"]
+
+_SHORT = {"Conv2d": "conv", "Linear": "fc", "ConvTranspose2d": "deconv", "BatchNorm2d": "bn",
+          "BatchNorm1d": "bn"}
+
+
+def layer_labels(rows) -> list[str]:
+    """Readable names for summary rows: each kind numbered in forward order, with its output,
+    e.g. ``"conv3: 128@112×112"``, ``"fc1: 4096"``, ``"bn2"`` (instead of ``features.5``)."""
+    counts: dict[str, int] = {}
+    labels = []
+    for r in rows:
+        short = _SHORT.get(r.type, r.type.lower())
+        counts[short] = counts.get(short, 0) + 1
+        label = f"{short}{counts[short]}"
+        shape = tuple(r.output_shape)
+        if short in ("conv", "deconv") and len(shape) == 3:
+            label += f": {shape[0]}@{shape[1]}×{shape[2]}"
+        elif short == "fc" and len(shape) == 1:
+            label += f": {shape[0]}"
+        labels.append(label)
+    return labels
 
 
 def param_bars(summary, *, log: bool = False, title: str | None = None, axes=None):
     """Two bar charts over the layers of ``summary`` (a :class:`coursekit.arithmetic.Summary`
     from ``summary(model, input_size)`` or ``stack_summary``): parameters (top) and
-    multiply-accumulates per example (bottom). Layers with neither are left out. Returns the
+    multiply-accumulates per example (bottom), each bar named by :func:`layer_labels`
+    (``conv3: 128@112×112``). Layers with neither are left out. Returns the
     figure; ``axes``: two matplotlib axes to draw on. ``log=True`` uses a log scale.
     """
     rows = [r for r in getattr(summary, "rows", ()) if r.params or r.macs]
@@ -37,7 +59,7 @@ def param_bars(summary, *, log: bool = False, title: str | None = None, axes=Non
                       f"{summary.total_macs / 1e9:.2f} G multiply-accumulates per "
                       f"{'×'.join(map(str, summary.input_size))} input\n"
                       "(blue: convolution, red: fully connected)")
-    axes[1].set_xticks(list(xs), [r.name for r in rows], rotation=90, fontsize=8)
+    axes[1].set_xticks(list(xs), layer_labels(rows), rotation=90, fontsize=8)
     axes[1].set_xlabel("layer")
     fig.tight_layout()
     return fig
