@@ -28,7 +28,8 @@ __all__ = [
     "conv_output_size", "pool_output_size", "conv_transpose_output_size",
     "conv_params", "linear_params", "receptive_field", "ReceptiveField",
     "summary", "stack_summary", "Summary", "LayerRow",
-    "output_size_formula", "window_taps", "read_counts", "fit_problems", "same_padding",
+    "output_size", "output_size_formula", "window_taps", "read_counts", "fit_problems",
+    "same_padding",
 ]
 
 
@@ -286,17 +287,30 @@ def conv_transpose_output_size(size, kernel_size, stride=1, padding=0, output_pa
     return out
 
 
+def output_size(size, kernel_size, stride=1, padding=0, dilation=1, *, transposed=False,
+                output_padding=0, pooling=False, ceil_mode=False) -> int:
+    """Output size along one side of a convolution, a pooling (``pooling=True``, stride
+    defaults to the kernel) or a transposed convolution (``transposed=True``): the one entry
+    point the widgets and plots call; raises like :func:`conv_output_size`."""
+    if transposed:
+        return conv_transpose_output_size(size, kernel_size, stride, padding, output_padding,
+                                          dilation)
+    if pooling:
+        return pool_output_size(size, kernel_size, stride, padding, dilation, ceil_mode)
+    return conv_output_size(size, kernel_size, stride, padding, dilation)
+
+
 def output_size_formula(size, kernel_size, stride=1, padding=0, dilation=1, *,
                         transposed=False, output_padding=0, pooling=False,
                         ceil_mode=False) -> str:
     """The output-size formula with the numbers filled in, e.g.
     ``'⌊(7 + 2·0 − 1·(3−1) − 1) / 2⌋ + 1 = 3'``; raises like the size functions."""
     n, k, s, p, d = size, kernel_size, stride, padding, dilation
+    out = output_size(n, k, s, p, d, transposed=transposed, output_padding=output_padding,
+                      pooling=pooling, ceil_mode=ceil_mode)
     if transposed:
-        out = conv_transpose_output_size(n, k, s, p, output_padding, d)
         return f"({n}−1)·{s} − 2·{p} + {d}·({k}−1) + {output_padding} + 1 = {out}"
     if pooling:
-        out = pool_output_size(n, k, s, p, d, ceil_mode)
         s = k if s is None else s
         lo, hi = ("⌈", "⌉") if ceil_mode else ("⌊", "⌋")
         text = f"{lo}({n} + 2·{p} − {d}·({k}−1) − 1) / {s}{hi} + 1 = {out}"
@@ -304,7 +318,6 @@ def output_size_formula(size, kernel_size, stride=1, padding=0, dilation=1, *,
         if ceil_mode and raw != out:
             text += f" (the window starting in the right padding is dropped: {raw} → {out})"
         return text
-    out = conv_output_size(n, k, s, p, d)
     if isinstance(p, str):
         return f"padding='{p}': output = input = {out}" if p.lower() == "same" else \
             f"⌊({n} − {d}·({k}−1) − 1) / {s}⌋ + 1 = {out}"

@@ -11,7 +11,7 @@ def test_conv_channel_mismatch_names_shapes():
 
 
 def test_conv_kernel_larger_than_padded_input():
-    with pytest.raises(ValueError, match=r"kernel size 7 is larger than the padded input 4\+2\*1=6"):
+    with pytest.raises(ValueError, match=r"kernel_size=7 is larger than the padded input \(4 \+ 2\*1 = 6\)"):
         nn.conv2d_forward(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 7, 7)), np.zeros(1), padding=1)
 
 
@@ -46,7 +46,7 @@ def test_backward_with_wrong_dout_shape():
 def test_pool_errors():
     with pytest.raises(ValueError, match="4-D"):
         nn.maxpool2d_forward(np.zeros((4, 4)))
-    with pytest.raises(ValueError, match="kernel size 5 is larger"):
+    with pytest.raises(ValueError, match="kernel_size=5 is larger"):
         nn.avgpool2d_forward(np.zeros((1, 1, 4, 4)), kernel_size=5, stride=1)
 
 

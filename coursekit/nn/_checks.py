@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arithmetic import conv_output_size
+
 
 def as_array(x, name: str) -> np.ndarray:
     """``x`` as a NumPy array of floats; TypeError if it cannot be one."""
@@ -32,9 +34,9 @@ def check_positive_int(v, name: str, minimum: int = 1) -> int:
 
 
 def out_size(size: int, k: int, stride: int, padding: int, what: str) -> int:
-    """Output length of a sliding window; ValueError when the window does not fit."""
-    padded = size + 2 * padding
-    if k > padded:
-        raise ValueError(f"{what}: kernel size {k} is larger than the padded input "
-                         f"{size}+2*{padding}={padded}; use a smaller kernel or more padding")
-    return (padded - k) // stride + 1
+    """Output length of a sliding window (:func:`coursekit.arithmetic.conv_output_size`);
+    a ValueError that starts with ``what`` when the window does not fit."""
+    try:
+        return conv_output_size(size, k, stride, padding)
+    except ValueError as err:
+        raise ValueError(f"{what}: {err}") from None

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from coursekit.arithmetic import output_size_formula, window_taps
+from coursekit.arithmetic import output_size, output_size_formula, window_taps
 
 __all__ = ["conv_grid"]
 
@@ -40,14 +40,13 @@ def conv_grid(size, kernel_size, stride=None, padding=0, dilation=1, *, transpos
     """
     if stride is None and not pooling:
         stride = 1
-    formula = output_size_formula(size, kernel_size, stride, padding, dilation,
-                                  transposed=transposed, output_padding=output_padding,
-                                  pooling=pooling, ceil_mode=ceil_mode)
-    taps = window_taps(size, kernel_size, stride, padding, dilation, transposed=transposed,
-                       output_padding=output_padding, pooling=pooling, ceil_mode=ceil_mode)
+    kind = dict(transposed=transposed, output_padding=output_padding, pooling=pooling,
+                ceil_mode=ceil_mode)
+    out = output_size(size, kernel_size, stride, padding, dilation, **kind)
+    formula = output_size_formula(size, kernel_size, stride, padding, dilation, **kind)
+    taps = window_taps(size, kernel_size, stride, padding, dilation, **kind)
     if isinstance(padding, str):
         padding = dilation * (kernel_size - 1) // 2 if padding.lower() == "same" else 0
-    out = int(formula.rsplit("= ", 1)[1].split()[0])
     if transposed:
         canvas = taps[-1][-1] + 1 + output_padding
         lo, hi = 0, canvas

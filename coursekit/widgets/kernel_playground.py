@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from coursekit.arithmetic import output_size_formula
 from coursekit.nn.kernels import KERNELS, apply_kernel, get_kernel, to_gray
 
 __all__ = ["kernel_playground", "KernelPlayground"]
@@ -120,8 +121,9 @@ class KernelPlayground:
             return
         H, W = img.shape
         p, s = self.padding_w.value, self.stride_w.value
+        k = self.kernel().shape[0]
         self.info.value = (f"input {H}x{W} &rarr; output {out.shape[0]}x{out.shape[1]}<br>"
-                           f"H_out = (H + 2p - k) // s + 1 = ({H} + {2 * p} - 3) // {s} + 1 = {out.shape[0]}")
+                           f"H_out = {output_size_formula(H, k, s, p)}")
         self.out.clear_output(wait=True)
         with self.out:
             fig = self.render()
