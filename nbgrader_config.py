@@ -11,23 +11,20 @@
   to this gradebook, so ``nbgrader export`` / formgrader keep working. Do not use
   ``nbgrader autograde`` for these assignments: it runs the tests inside the student's kernel.
 """
-import os
+import sys
 from pathlib import Path
 
 c = get_config()  # noqa: F821  (provided by nbgrader/traitlets when the file is loaded)
 
 _ROOT = Path(__file__).resolve().parent
 
+try:
+    from coursekit.config import grading_dir
+except ImportError:  # nbgrader run from a Python without coursekit: use this checkout's
+    sys.path.insert(0, str(_ROOT))
+    from coursekit.config import grading_dir
 
-def _grading_dir() -> Path:
-    env = os.environ.get("COURSEKIT_GRADING_DIR")
-    if env:
-        return Path(env).expanduser().resolve()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return (Path(cache) / "coursekit" / "grading").resolve()
-
-
-_GRADING = _grading_dir()
+_GRADING = grading_dir()
 _GRADING.mkdir(parents=True, exist_ok=True)
 
 c.CourseDirectory.root = str(_ROOT)

@@ -4,6 +4,8 @@
   notebook runs in well under a minute on a 2-core laptop (the tests use it).
 - ``COURSEKIT_DATA``: where downloaded data sets and weights are cached
   (default: ``~/.cache/coursekit``).
+- ``COURSEKIT_GRADING_DIR``: the grading folder (gradebook, submissions, feedback; default
+  ``~/.cache/coursekit/grading``).
 """
 from __future__ import annotations
 
@@ -29,13 +31,26 @@ def pick(full, fast):
     return fast if fast_mode() else full
 
 
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
 def data_dir() -> Path:
     """The cache directory for downloaded data (``COURSEKIT_DATA`` or ``~/.cache/coursekit``)."""
     env = os.environ.get("COURSEKIT_DATA")
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "coursekit"
+    return _cache_home() / "coursekit"
+
+
+def grading_dir() -> Path:
+    """The gradebook and submitted/autograded/feedback folders, outside the repository:
+    ``COURSEKIT_GRADING_DIR``, else ``$XDG_CACHE_HOME/coursekit/grading`` (default
+    ``~/.cache/coursekit/grading``); absolute. Read by ``nbgrader_config.py`` and the grader."""
+    env = os.environ.get("COURSEKIT_GRADING_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    return (_cache_home() / "coursekit" / "grading").resolve()
 
 
 def repo_root() -> Path | None:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import grading_dir
 from . import feedback as feedback_mod
 from . import gradebook
 from .notebook import InvalidNotebook, folder_checksum, parse_notebook
@@ -24,12 +25,8 @@ from .runner import SubmissionResult, find_notebook, grade_submission, prepare, 
 
 
 def default_grading_dir() -> Path:
-    """``$COURSEKIT_GRADING_DIR`` or ``~/.cache/coursekit/grading`` (as nbgrader_config.py)."""
-    env = os.environ.get("COURSEKIT_GRADING_DIR")
-    if env:
-        return Path(env).expanduser().resolve()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return (Path(cache) / "coursekit" / "grading").resolve()
+    """``$COURSEKIT_GRADING_DIR`` or ``~/.cache/coursekit/grading`` (:func:`coursekit.config.grading_dir`)."""
+    return grading_dir()
 
 
 @dataclass
