@@ -45,19 +45,15 @@ def test_the_blocker_blocks_torch():
     assert out.returncode != 0 and "blocked by tests/no_torch" in out.stderr
 
 
-@pytest.mark.parametrize("module", LAYER_0_1)
-def test_layer_0_and_1_import_without_torch(module):
-    code = (f"import sys, importlib; importlib.import_module({module!r}); "
-            "print(sorted(m for m in ('torch', 'torchvision', 'matplotlib') if m in sys.modules))")
-    out = _import_without_torch(code)
-    assert out.returncode == 0, f"importing {module} without torch failed:\n{out.stderr}"
-    assert out.stdout.strip() == "[]", f"importing {module} pulled in {out.stdout.strip()}"
+# (module, what it must not load): layers 0-1 load no plotting either
+CASES = [(m, ("torch", "torchvision", "matplotlib")) for m in LAYER_0_1] + \
+        [(m, ("torch", "torchvision")) for m in NUMPY_WIDGETS + NUMPY_VIZ]
 
 
-@pytest.mark.parametrize("module", NUMPY_WIDGETS + NUMPY_VIZ)
-def test_numpy_widgets_and_plots_import_without_torch(module):
+@pytest.mark.parametrize("module, forbidden", CASES, ids=[m for m, _ in CASES])
+def test_numpy_half_imports_without_torch(module, forbidden):
     code = (f"import sys, importlib; importlib.import_module({module!r}); "
-            "print(sorted(m for m in ('torch', 'torchvision') if m in sys.modules))")
+            f"print(sorted(m for m in {forbidden!r} if m in sys.modules))")
     out = _import_without_torch(code)
     assert out.returncode == 0, f"importing {module} without torch failed:\n{out.stderr}"
     assert out.stdout.strip() == "[]", f"importing {module} pulled in {out.stdout.strip()}"
