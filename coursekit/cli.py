@@ -49,6 +49,9 @@ def _autograde_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--submitted-dir", default=None, help="submissions folder (default: <grading dir>/submitted)")
     p.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
     p.add_argument("--fast", action="store_true", help="fast mode (COURSEKIT_FAST=1) for the students' code")
+    p.add_argument("--rotate-hidden-inputs", action="store_true",
+                   help="draw new hidden inputs for this assignment (they are otherwise the same in every "
+                        "batch, so a regrade gives the same scores); re-grades every submission")
 
 
 def _autograde_run(args: argparse.Namespace) -> int:
@@ -56,9 +59,13 @@ def _autograde_run(args: argparse.Namespace) -> int:
     from .grading.autograde import autograde
 
     report = autograde(args.assignment, grading_dir=args.grading_dir, submitted_dir=args.submitted_dir,
-                       students=args.student, parallel=args.parallel, resume=args.resume,
-                       fast=True if args.fast else None, html=not args.no_feedback)
-    print(format_table(("student", "status", "score", "max", "tampered"), report.table()))
+                       students=args.student, parallel=args.parallel,
+                       resume=args.resume and not args.rotate_hidden_inputs,
+                       fast=True if args.fast else None, html=not args.no_feedback,
+                       rotate=args.rotate_hidden_inputs)
+    printable = lambda x: str(x).encode("utf-8", "backslashreplace").decode("utf-8")  # noqa: E731
+    rows = [tuple(printable(x) for x in row) for row in report.table()]
+    print(format_table(("student", "status", "score", "max", "tampered"), rows))
     n = len(report.results)
     print(f"{n} submission(s): {len(report.graded)} graded now, {len(report.resumed)} resumed, "
           f"{report.seconds:.1f} s; gradebook backup: {report.backup}")

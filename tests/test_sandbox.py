@@ -519,9 +519,14 @@ def test_as_non_root_grader_basic_mode_still_cleans_up():
 
 
 def _run_as_nobody(py: str, work: Path) -> None:
+    # nobody must not need to read the checkout (CI clones under a 0700 directory): the
+    # sandbox module (stdlib only) is copied next to the work it does
+    module = work / "sandbox_copy.py"
+    shutil.copy(sb.__file__, module)
+    os.chmod(module, 0o644)
     driver = textwrap.dedent(f"""
         import importlib.util, json, sys, time, tempfile
-        spec = importlib.util.spec_from_file_location("sb", {str(Path(sb.__file__))!r})
+        spec = importlib.util.spec_from_file_location("sb", {str(module)!r})
         sb = sys.modules["sb"] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(sb)
         tempfile.tempdir = {str(work)!r}

@@ -47,37 +47,56 @@ class BatchReport:
                 for s, r in sorted(self.results.items())]
 
 
-def batch_seed(grading_dir: Path, assignment: str, resume: bool, seed: int | None) -> tuple[str, int]:
+def batch_seed(grading_dir: Path, assignment: str, resume: bool, seed: int | None,
+               rotate: bool = False) -> tuple[str, int]:
     """(batch id, seed of the hidden inputs) for a batch.
 
-    Each new batch draws fresh hidden inputs: seed = hash(instructor's secret, random batch id),
-    so inputs a submission might smuggle out of one batch (e.g. in an error message shown in
-    its feedback) are useless for a resubmission graded in a later batch. ``--resume`` keeps the
-    interrupted batch's id. An explicit ``seed`` (tests) fixes the inputs.
+    Hidden inputs are STABLE for an assignment: seed = hash(instructor's secret, assignment,
+    generation), so a regrade, a late submission and a second student with the same code get
+    the same score. The generation (``<grading dir>/autograde/<assignment>.batch.json``) starts
+    at 0 and changes only when the instructor asks (``rotate=True``, ``coursekit autograde
+    --rotate-hidden-inputs``), e.g. after inputs leaked. The batch id names the generation, so
+    ``--resume`` re-grades nothing graded with the same inputs. An explicit ``seed`` (tests)
+    fixes the inputs. ``resume`` is accepted for compatibility: every batch resumes its generation.
     """
     import hashlib
-    import secrets
 
     from .spec import grading_seed
 
     if seed is not None:
         return f"seed:{seed}", int(seed)
     state = Path(grading_dir) / "autograde" / f"{assignment}.batch.json"
-    batch = None
-    if resume and state.exists():
-        try:
-            batch = str(json.loads(state.read_text())["batch"])
-        except (OSError, ValueError, KeyError, TypeError):
-            batch = None
-    if batch is None:
-        batch = time.strftime("%Y%m%dT%H%M%S-") + secrets.token_hex(6)
-        _write_atomic(state, json.dumps({"batch": batch}))
+    generation = 0
+    try:
+        generation = int(json.loads(state.read_text())["generation"])
+    except (OSError, ValueError, KeyError, TypeError):
+        generation = 0
+    if rotate or not state.exists():
+        generation += 1 if rotate else 0
+        _write_atomic(state, json.dumps({"generation": generation, "batch": f"inputs-{generation}"}))
     secret = grading_seed(grading_dir)
-    return batch, int(hashlib.sha256(f"{secret}:{batch}".encode()).hexdigest()[:16], 16)
+    digest = hashlib.sha256(f"{secret}:{assignment}:{generation}".encode()).hexdigest()
+    return f"inputs-{generation}", int(digest[:16], 16)
+
+
+def safe_name(student: str) -> str:
+    """A file name for a student id: the id itself when it is a plain, short, UTF-8 name;
+    otherwise a readable prefix plus a hash of the id (no path separators, no dot first,
+    at most 80 characters, never two ids on one name)."""
+    import hashlib
+    import re
+
+    ok = re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,63}", student or "") is not None
+    if ok:
+        return student
+    raw = os.fsencode(student) if isinstance(student, str) else bytes(student)
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    prefix = re.sub(r"[^A-Za-z0-9_.@+-]", "_", raw.decode("utf-8", "replace"))[:40].lstrip(".")
+    return f"{prefix or 'student'}~{digest}"
 
 
 def journal_path(grading_dir: Path, assignment: str, student: str) -> Path:
-    return Path(grading_dir) / "autograde" / assignment / f"{student}.json"
+    return Path(grading_dir) / "autograde" / assignment / f"{safe_name(student)}.json"
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -99,10 +118,17 @@ def load_journal(grading_dir: Path, assignment: str, student: str) -> Submission
 
 
 def list_students(submitted_dir: Path, assignment: str) -> list[str]:
+    """Student folders holding the assignment (a linked folder is listed: grading refuses it)."""
     if not Path(submitted_dir).is_dir():
         return []
-    return sorted(p.name for p in Path(submitted_dir).iterdir()
-                  if p.is_dir() and (p / assignment).is_dir() and not p.name.startswith("."))
+    out = []
+    for p in Path(submitted_dir).iterdir():
+        try:
+            if not p.name.startswith(".") and p.is_dir() and os.path.lexists(p / assignment):
+                out.append(p.name)
+        except OSError:
+            continue
+    return sorted(out)
 
 
 def _student_cells(folder: Path, assignment: str):
@@ -115,20 +141,52 @@ def _student_cells(folder: Path, assignment: str):
         return None
 
 
-def commit(a, result: SubmissionResult, grading_dir: Path, folder: Path, html: bool) -> None:
-    """Write one graded submission: gradebook, autograded notebook, feedback, then journal."""
-    gradebook.write_scores(grading_dir, result)
-    cells = _student_cells(folder, a.name)
-    feedback_mod.write(result, a.release, a.source, cells, grading_dir, html_out=html)
-    _write_atomic(journal_path(grading_dir, a.name, result.student),
-                  json.dumps(result.to_dict(), indent=1))
+def commit(a, result: SubmissionResult, grading_dir: Path, folder: Path, html: bool, log=print) -> None:
+    """Write one graded submission as its own transaction: autograded notebook and feedback,
+    gradebook, then the journal record. A failure in any step becomes this student's status
+    (``error: could not write feedback: ...``) and is logged with the student's id; the
+    journal is still written, so the batch goes on and ``--resume`` skips the submission."""
+    try:
+        cells = _student_cells(folder, a.name)
+        feedback_mod.write(result, a.release, a.source, cells, grading_dir, html_out=html,
+                           folder_name=safe_name(result.student))
+    except Exception as e:  # noqa: BLE001 - student content must not stop the batch
+        _fail(result, "could not write feedback", e, log)
+    try:
+        gradebook.write_scores(grading_dir, result, student_id=gradebook_id(result.student))
+    except Exception as e:  # noqa: BLE001
+        _fail(result, "could not write the gradebook", e, log)
+    try:
+        _write_atomic(journal_path(grading_dir, a.name, result.student),
+                      json.dumps(result.to_dict(), indent=1, ensure_ascii=True))
+    except Exception as e:  # noqa: BLE001
+        _fail(result, "could not write the journal", e, log)
+
+
+def _fail(result: SubmissionResult, what: str, e: Exception, log) -> None:
+    why = f"{type(e).__name__}: {e}"[:200]
+    result.status = f"error: {what}: {why}"
+    try:
+        log(f"{result.student!r}: {what}: {why} (the batch goes on)")
+    except Exception:  # noqa: BLE001 - a log that cannot print the id
+        pass
+
+
+def gradebook_id(student: str) -> str:
+    """The id stored in nbgrader's gradebook: the folder name, unless it cannot be stored as
+    UTF-8 text within nbgrader's 128 characters (then :func:`safe_name`)."""
+    try:
+        student.encode("utf-8")
+        return student if len(student) <= 128 else safe_name(student)
+    except UnicodeEncodeError:
+        return safe_name(student)
 
 
 def autograde(assignment: str, *, root: Path | None = None, grading_dir: Path | None = None,
               submitted_dir: Path | None = None, students: list[str] | None = None,
               parallel: int | None = None, resume: bool = False, fast: bool | None = None,
               seed: int | None = None, html: bool = True, progress: bool = True,
-              log=print) -> BatchReport:
+              log=print, rotate: bool = False) -> BatchReport:
     """Grade every submission of ``assignment`` (see the module docstring)."""
     from coursekit.config import fast_mode
     from .release import course_root
@@ -149,7 +207,7 @@ def autograde(assignment: str, *, root: Path | None = None, grading_dir: Path | 
         names = [s for s in names if s in set(students)]
     report.backup = gradebook.backup(grading_dir)
     gradebook.ensure_assignment(grading_dir, root, assignment)
-    batch, hidden_seed = batch_seed(grading_dir, assignment, resume, seed)
+    batch, hidden_seed = batch_seed(grading_dir, assignment, resume, seed, rotate)
     report.batch = batch
     a = prepare(assignment, root, grading_dir, fast=fast, seed=hidden_seed)
     report.prepare_seconds = time.perf_counter() - t0
@@ -159,7 +217,7 @@ def autograde(assignment: str, *, root: Path | None = None, grading_dir: Path | 
         folder = submitted_dir / s / assignment
         if resume:
             old = load_journal(grading_dir, assignment, s)
-            if old is not None and old.batch == batch and old.checksum == folder_checksum(folder):
+            if old is not None and old.batch == batch and old.checksum == _checksum(folder):
                 report.results[s] = old
                 report.resumed.append(s)
                 continue
@@ -176,12 +234,16 @@ def autograde(assignment: str, *, root: Path | None = None, grading_dir: Path | 
         for fut in as_completed(futures):
             s = futures[fut]
             result = fut.result()
-            commit(a, result, grading_dir, submitted_dir / s / assignment, html)
+            commit(a, result, grading_dir, submitted_dir / s / assignment, html, log)
             report.results[s] = result
             report.graded.append(s)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix_str(f"{s}: {result.status} {result.score:g}/{result.max_score:g}")
+                try:
+                    bar.set_postfix_str(f"{s}: {result.status} {result.score:g}/{result.max_score:g}"
+                                        .encode("utf-8", "backslashreplace").decode("utf-8"))
+                except Exception:  # noqa: BLE001 - a progress bar never stops the batch
+                    pass
     if bar is not None:
         bar.close()
     report.seconds = time.perf_counter() - t0
@@ -195,7 +257,14 @@ def _safe_grade(a, student: str, folder: Path, batch: str) -> SubmissionResult:
         return result
     except Exception as e:  # noqa: BLE001 - a grader bug must not stop the batch
         r = SubmissionResult(student, a.name, f"error: grader failed ({type(e).__name__}: {e})"[:300],
-                             max_score=a.max_score, checksum=folder_checksum(folder), batch=batch)
+                             max_score=a.max_score, checksum=_checksum(folder), batch=batch)
         from .runner import score_tests
         r.tests = score_tests(a, {}, reason=r.status)
         return r
+
+
+def _checksum(folder: Path) -> str:
+    try:
+        return folder_checksum(folder)
+    except Exception:  # noqa: BLE001 - an unreadable folder
+        return ""

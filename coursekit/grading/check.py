@@ -29,6 +29,7 @@ class CheckReport:
     seconds: float
     tests: list = field(default_factory=list)
     cell_errors: list = field(default_factory=list)
+    limits: list = field(default_factory=list)   # the grading limits, in words
 
     @property
     def visible_points(self) -> float:
@@ -62,6 +63,9 @@ class CheckReport:
             lines.append(f"  note: cell {e[0]} raised {e[1]}")
         lines.append(f"Points estimate: {self.estimate:g} / {self.visible_points:g} visible points "
                      f"({self.visible_points + self.hidden_points:g} in total with the hidden tests)")
+        if self.limits:
+            lines.append("Limits when your notebook is graded:")
+            lines += [f"  - {x}" for x in self.limits]
         return "\n".join(lines)
 
 
@@ -91,13 +95,17 @@ def check_notebook(path: str | Path, timeout: float | None = None, kernel_name: 
         nb = nbformat.read(str(path), as_version=4)
     except Exception as e:  # noqa: BLE001
         raise ValueError(f"{path} is not a readable notebook ({type(e).__name__}: {e})") from None
+    from .limits import GradingLimits
+
     settings = nb.metadata.get("coursekit", {})
-    cell_timeout = timeout or float(settings.get("cell_timeout", 60))
+    policy = GradingLimits.from_settings(settings if isinstance(settings, dict) else {})
+    cell_timeout = timeout or policy.cell_timeout
     t0 = time.perf_counter()
     client = NotebookClient(nb, timeout=cell_timeout, kernel_name=kernel_name, allow_errors=True,
+                            interrupt_on_timeout=True,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     client.execute()
-    report = CheckReport(path.name, time.perf_counter() - t0)
+    report = CheckReport(path.name, time.perf_counter() - t0, limits=policy.describe())
     for i, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type != "code":

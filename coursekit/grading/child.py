@@ -90,25 +90,132 @@ def _make_shell():
     cfg = Config()
     cfg.HistoryManager.enabled = False
     cfg.InteractiveShell.colors = "NoColor"
-    return InteractiveShell.instance(config=cfg)
+    shell = InteractiveShell.instance(config=cfg)
+    _kernel_like(shell)
+    return shell
 
 
-def run_cells(shell, cells: list[str], cell_timeout: float) -> list[dict]:
-    """Execute each cell; return [{'cell': i, 'error': '...'}] for cells that failed."""
+def _kernel_like(shell) -> None:
+    """Make the plain shell behave like a notebook kernel for the magics students use.
+
+    ``%matplotlib inline/widget/...`` and ``%pylab`` keep the headless Agg backend (plots
+    never cost points); ``%timeit`` runs its statement once (timing is not graded);
+    ``!cmd``, ``%pip`` and ``%conda`` are skipped (nothing to install or inspect here);
+    ``%load_ext autoreload`` works as in a kernel. A note goes to stderr, never an error.
+    """
+    import sys as _sys
+
+    def note(what):
+        print(f"[coursekit grading] {what}: skipped while grading", file=_sys.stderr)
+
+    def matplotlib_magic(line=""):
+        note(f"%matplotlib {line}".strip())
+
+    def skipped(name):
+        def magic(line="", cell=None):
+            note(f"%{name} {line}".strip())
+        return magic
+
+    original_timeit = shell.find_line_magic("timeit")
+
+    def timeit_magic(line="", cell=None):
+        line = f"-n1 -r1 -q {line}"
+        if cell is None:
+            return original_timeit(line)
+        return shell.find_cell_magic("timeit").__self__.timeit(line, cell)
+
+    shell.register_magic_function(matplotlib_magic, "line", "matplotlib")
+    shell.register_magic_function(matplotlib_magic, "line", "pylab")
+    for name in ("pip", "conda", "mamba"):
+        shell.register_magic_function(skipped(name), "line", name)
+    shell.register_magic_function(timeit_magic, "line_cell", "timeit")
+    shell.enable_gui = lambda gui=None: None
+    shell.system = lambda cmd: note(f"!{cmd}")
+
+    def getoutput(cmd, split=True, depth=0):
+        from IPython.utils.text import SList
+
+        note(f"!{cmd}")
+        return SList([])
+
+    shell.getoutput = getoutput
+
+
+def run_cells(shell, cells: list[str], cell_timeout: float, kinds: list | None = None,
+              scratch_budget: float | None = None, checkpoints: dict | None = None,
+              on_cell=None, memory_mb: int | None = None) -> tuple[list[dict], dict]:
+    """Execute each cell; return ([{'cell': i, 'error': '...'}], snapshots).
+
+    ``kinds[i]`` is "answer", "locked" or "extra": answer and set-up cells get ``cell_timeout``
+    each; the student's extra (scratch) cells share ``scratch_budget`` seconds (each at most
+    ``cell_timeout``, and at least 2 s once the budget is spent, so quick helper cells still
+    run); an extra cell that overruns is interrupted and noted (``"skipped": True``), never
+    fatal. ``checkpoints`` ({test id: number of cells before that test}) names where the
+    namespace is snapshot for each test (see :func:`snapshot`). ``on_cell(i)`` is called
+    before cell ``i`` runs.
+    """
     errors = []
+    kinds = kinds or ["answer"] * len(cells)
+    budget = float(scratch_budget if scratch_budget is not None else cell_timeout)
+    at: dict = {}
+    for gid, pos in (checkpoints or {}).items():
+        at.setdefault(min(int(pos), len(cells)), []).append(gid)
+    snaps: dict = {}
     for i, source in enumerate(cells):
+        for gid in at.get(i, ()):
+            snaps[gid] = snapshot(shell.user_ns)
+        if on_cell is not None:
+            on_cell(i)
+        scratch = kinds[i] == "extra"
+        limit = min(cell_timeout, max(budget, 2.0)) if scratch else cell_timeout
         err = None
+        t0 = time.perf_counter()
         try:
-            _alarm(cell_timeout)
+            _alarm(limit)
             result = shell.run_cell(source, store_history=False, silent=False)
             err = result.error_before_exec or result.error_in_exec
         except BaseException as e:  # noqa: BLE001 - includes SystemExit and CellTimeout
             err = e
         finally:
             _cancel_alarm()
+        if scratch:
+            budget -= time.perf_counter() - t0
         if err is not None:
-            errors.append({"cell": i, "error": _describe(err)})
-    return errors
+            entry = {"cell": i, "error": _describe(err)}
+            if memory_mb and _is_memory_error(err):
+                entry["error"] = (f"{entry['error']} (memory limit: {memory_mb} MiB; the cell's "
+                                  "allocation failed, the notebook went on)")[:600]
+            if scratch and isinstance(err, CellTimeout):
+                entry = {"cell": i, "skipped": True,
+                         "error": f"scratch cell stopped after {limit:g} s (the time for cells outside "
+                                  "the answer cells is limited; it costs no points)"}
+            errors.append(entry)
+    for gid in at.get(len(cells), ()):
+        snaps[gid] = shell.user_ns
+    return errors, snaps
+
+
+def _is_memory_error(err: BaseException) -> bool:
+    text = _describe(err)
+    return isinstance(err, MemoryError) or "can't allocate memory" in text or "Unable to allocate" in text
+
+
+def snapshot(user_ns: dict) -> dict:
+    """A copy of the namespace in which the functions defined so far look up their globals
+    in the copy: a graded function then sees its helpers as they were at that point of the
+    notebook (a later cell reusing a helper's name changes nothing), as when each test runs
+    right after its answer cell."""
+    import types
+
+    ns = dict(user_ns)
+    for k, v in list(ns.items()):
+        if type(v) is types.FunctionType and v.__globals__ is user_ns:
+            f = types.FunctionType(v.__code__, ns, v.__name__, v.__defaults__, v.__closure__)
+            f.__kwdefaults__ = v.__kwdefaults__
+            f.__dict__.update(v.__dict__)
+            f.__qualname__, f.__doc__, f.__module__ = v.__qualname__, v.__doc__, v.__module__
+            ns[k] = f
+    return ns
 
 
 def _resolve(value, results):
@@ -162,7 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     cell_timeout = float(job.get("cell_timeout", 60))
     t0 = time.perf_counter()
     shell = _make_shell()
-    errors = run_cells(shell, job["cells"], cell_timeout)
+    errors, snaps = run_cells(shell, job["cells"], cell_timeout, job.get("kinds"),
+                              job.get("scratch_budget"), job.get("checkpoints"),
+                              on_cell=lambda i: _send(fd, {"kind": "cell", "index": i}),
+                              memory_mb=job.get("memory_mb"))
     _send(fd, {"kind": "cells", "errors": errors, "seconds": time.perf_counter() - t0})
 
     from coursekit.grading import wire
@@ -175,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             break
         request = wire.unpack(request, allow_refs=True)
         for index, case in zip(request["indices"], request["cases"]):
-            out = run_case(namespace, case, call_timeout)
+            out = run_case(snaps.get(case.get("test"), namespace), case, call_timeout)
             out.update(kind="case", index=index)
             try:
                 _send(fd, out)

@@ -7,12 +7,57 @@ which test cells are restored from the instructor source and carry the full resu
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from .notebook import Cell
+
+
+MAX_STUDENT_CELLS = 400       # student cells shown in feedback / autograded notebooks
+MAX_CELL_CHARS = 20_000       # characters shown per student cell
+MAX_TOTAL_CHARS = 1_000_000   # characters shown from the student's cells in all
+
+
+def safe_markdown(text: str) -> str:
+    """A student's markdown, inert in HTML: no tag (``<`` and ``&`` escaped, so no
+    ``<script>`` nor ``on*=`` attribute can exist) and no script URL in links."""
+    return _no_script_urls(text.replace("&", "&amp;").replace("<", "&lt;"))
+
+
+def _no_script_urls(text: str) -> str:
+    return re.sub(r"(?i)\b(javascript|vbscript|data)(\s*):", r"\1\2&#58;", text)
+
+
+def _bounded(student: list | None) -> tuple[list, int]:
+    """The first cells of ``student`` within the caps (test cells always kept) and how many
+    of the rest were left out."""
+    out, chars, left_out = [], 0, 0
+    for cell in student or []:
+        if cell.nbgrader.get("grade") and not cell.nbgrader.get("solution"):
+            out.append(cell)
+            continue
+        if len(out) >= MAX_STUDENT_CELLS or chars >= MAX_TOTAL_CHARS:
+            left_out += 1
+            continue
+        src = cell.source[:MAX_CELL_CHARS]
+        chars += len(src)
+        out.append(Cell(cell.cell_type, src, cell.nbgrader) if src is not cell.source else cell)
+    return out, left_out
+
+
+def display_id(student: str) -> str:
+    """A student id as printable text (a non-UTF-8 folder name shows its bytes as \\xNN)."""
+    try:
+        student.encode("utf-8")
+        return student
+    except UnicodeEncodeError:
+        try:
+            return student.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return student.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _pts(x: float) -> str:
@@ -40,7 +85,7 @@ def summary_markdown(result) -> str:
         text = hidden_line(t) if t.hidden else visible_lines(t)[0]
         rows.append(f"| {'hidden' if t.hidden else t.grade_id} | {html.escape(text)} |")
     parts = [f"# Feedback: {result.assignment}",
-             f"**Student:** {html.escape(result.student)}  \n**Status:** {html.escape(result.status)}  \n"
+             f"**Student:** {html.escape(display_id(result.student))}  \n**Status:** {html.escape(result.status)}  \n"
              f"**Score:** {_pts(result.score)} / {_pts(result.max_score)}",
              "\n".join(rows)]
     if result.tampered:
@@ -55,14 +100,19 @@ def summary_markdown(result) -> str:
     return "\n\n".join(parts)
 
 
+def _left_out_cell(n: int):
+    return new_markdown_cell(f"*({n} more cells of your notebook are not shown here.)*")
+
+
 def feedback_notebook(result, release: list[Cell], student: list[Cell] | None):
     """The student-facing feedback notebook (hidden tests as one line each)."""
     nb = new_notebook()
-    nb.cells.append(new_markdown_cell(summary_markdown(result)))
+    nb.cells.append(new_markdown_cell(_no_script_urls(summary_markdown(result))))
     tests = {t.grade_id: t for t in result.tests}
     rel_tests = {c.grade_id: c for c in release if c.is_test}
     shown = set()
-    for cell in (student or []):
+    student, left_out = _bounded(student)
+    for cell in student:
         gid = cell.grade_id
         if gid in rel_tests or (cell.cell_type == "code" and cell.nbgrader.get("grade")):
             if gid in tests and gid not in shown:
@@ -70,9 +120,11 @@ def feedback_notebook(result, release: list[Cell], student: list[Cell] | None):
                 nb.cells.extend(_test_cells(tests[gid], rel_tests[gid]))
             continue
         if cell.cell_type == "markdown":
-            nb.cells.append(new_markdown_cell(cell.source))
+            nb.cells.append(new_markdown_cell(safe_markdown(cell.source)))
         elif cell.cell_type == "code":
             nb.cells.append(new_code_cell(cell.source))
+    if left_out:
+        nb.cells.append(_left_out_cell(left_out))
     for gid, t in tests.items():
         if gid not in shown:
             nb.cells.extend(_test_cells(t, rel_tests[gid]))
@@ -93,7 +145,8 @@ def autograded_notebook(result, source: list[Cell], student: list[Cell] | None):
     tests = {t.grade_id: t for t in result.tests}
     src_tests = {c.grade_id: c for c in source if c.is_test}
     used = set()
-    for cell in (student or []):
+    student, left_out = _bounded(student)
+    for cell in student:
         gid = cell.grade_id
         if gid in src_tests:
             if gid in used:
@@ -101,15 +154,19 @@ def autograded_notebook(result, source: list[Cell], student: list[Cell] | None):
             used.add(gid)
             nb.cells.append(_instructor_test_cell(src_tests[gid], tests.get(gid)))
         elif cell.cell_type == "markdown":
-            nb.cells.append(new_markdown_cell(cell.source, metadata={"nbgrader": cell.nbgrader} if cell.nbgrader else {}))
+            nb.cells.append(new_markdown_cell(safe_markdown(cell.source),
+                                              metadata={"nbgrader": cell.nbgrader} if cell.nbgrader else {}))
         elif cell.cell_type == "code":
             meta = {"nbgrader": cell.nbgrader} if cell.grade_id and not cell.nbgrader.get("grade") else {}
             nb.cells.append(new_code_cell(cell.source, metadata=meta))
+    if left_out:
+        nb.cells.append(_left_out_cell(left_out))
     for gid, c in src_tests.items():
         if gid not in used:
             nb.cells.append(_instructor_test_cell(c, tests.get(gid)))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nb.metadata["coursekit"] = {"status": result.status, "score": result.score, "tampered": result.tampered}
+    nb.metadata["coursekit"] = {"status": result.status, "score": result.score, "tampered": result.tampered,
+                                "detail": getattr(result, "detail", "")}
     return nb
 
 
@@ -131,21 +188,23 @@ def to_html(nb) -> str:
     if _EXPORTER is None:
         from nbconvert import HTMLExporter
 
-        _EXPORTER = HTMLExporter(template_name="classic")
+        _EXPORTER = HTMLExporter(template_name="classic", sanitize_html=True)
     body, _ = _EXPORTER.from_notebook_node(nb)
     return body
 
 
 def write(result, release: list[Cell], source: list[Cell], student: list[Cell] | None,
-          grading_dir: Path, html_out: bool = True) -> Path | None:
-    """Write autograded/<s>/<a>/<a>.ipynb and feedback/<s>/<a>/<a>.html (nbgrader layout)."""
+          grading_dir: Path, html_out: bool = True, folder_name: str | None = None) -> Path | None:
+    """Write autograded/<s>/<a>/<a>.ipynb and feedback/<s>/<a>/<a>.html (nbgrader layout;
+    ``<s>`` = ``folder_name``, a safe file name for the student, default the student id)."""
     name = result.assignment
-    auto = Path(grading_dir) / "autograded" / result.student / name
+    folder_name = folder_name or result.student
+    auto = Path(grading_dir) / "autograded" / folder_name / name
     auto.mkdir(parents=True, exist_ok=True)
     nbformat.write(autograded_notebook(result, source, student), str(auto / f"{name}.ipynb"))
     if not html_out:
         return None
-    fb = Path(grading_dir) / "feedback" / result.student / name
+    fb = Path(grading_dir) / "feedback" / folder_name / name
     fb.mkdir(parents=True, exist_ok=True)
     path = fb / f"{name}.html"
     path.write_text(to_html(feedback_notebook(result, release, student)), encoding="utf-8")

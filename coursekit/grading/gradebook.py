@@ -69,20 +69,23 @@ def ensure_assignment(grading_dir: Path, root: Path, name: str) -> None:
                 gb.update_or_create_solution_cell(c.grade_id, name, name)
 
 
-def write_scores(grading_dir: Path, result, timestamp: str | None = None) -> None:
-    """Store one SubmissionResult: student, submission and each test cell's auto_score."""
+def write_scores(grading_dir: Path, result, timestamp: str | None = None,
+                 student_id: str | None = None) -> None:
+    """Store one SubmissionResult: student, submission and each test cell's auto_score
+    (under ``student_id``, default the result's student)."""
     import warnings
 
     from nbgrader.api import Gradebook
 
     ensure_tools_on_path()
+    sid = student_id or result.student
     with Gradebook(db_url(grading_dir)) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
-        gb.update_or_create_student(result.student)
+        gb.update_or_create_student(sid)
         kwargs = {"timestamp": timestamp} if timestamp else {}
-        gb.update_or_create_submission(result.assignment, result.student, **kwargs)
+        gb.update_or_create_submission(result.assignment, sid, **kwargs)
         for t in result.tests:
-            grade = gb.find_grade(t.grade_id, result.assignment, result.assignment, result.student)
+            grade = gb.find_grade(t.grade_id, result.assignment, result.assignment, sid)
             grade.auto_score = float(t.score)
             grade.needs_manual_grade = grade.manual_score is not None
         gb.db.commit()

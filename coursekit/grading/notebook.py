@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,8 +56,39 @@ def normalize(source: str) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+MAX_CELLS = 5000                 # more cells than any honest notebook: refused with a clear status
+MAX_SOURCE_CHARS = 2_000_000     # per cell
+_NBGRADER_KEYS = {"grade", "solution", "locked", "points", "task", "grade_id", "schema_version",
+                  "cell_type"}
+
+
+def clean_text(text: str) -> str:
+    """``text`` with lone surrogates (valid JSON, not valid UTF-8) replaced by U+FFFD, so
+    everything written from it (feedback, journal, gradebook) can be encoded."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _clean_nbgrader(meta) -> dict:
+    """Only the nbgrader keys grading reads, with scalar values (no deep structures)."""
+    if not isinstance(meta, dict):
+        return {}
+    out = {}
+    for k, v in meta.items():
+        if k in _NBGRADER_KEYS and (v is None or isinstance(v, (bool, int, float, str))):
+            out[k] = clean_text(v)[:200] if isinstance(v, str) else v
+    return out
+
+
 def parse_notebook(data: bytes) -> list[Cell]:
-    """Cells of a notebook file's bytes; :class:`InvalidNotebook` with a clear reason."""
+    """Cells of a notebook file's bytes; :class:`InvalidNotebook` with a clear reason.
+
+    Student content is bounded here, before anything else sees it: at most ``MAX_CELLS``
+    cells, ``MAX_SOURCE_CHARS`` per cell, lone surrogates replaced, nbgrader metadata reduced
+    to its scalar grading keys (any other metadata, however deep, is dropped)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -66,6 +99,8 @@ def parse_notebook(data: bytes) -> list[Cell]:
         raise InvalidNotebook(f"not valid JSON ({str(e)[:80]})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise InvalidNotebook("no list of cells")
+    if len(nb["cells"]) > MAX_CELLS:
+        raise InvalidNotebook(f"{len(nb['cells'])} cells; at most {MAX_CELLS} are accepted")
     cells = []
     for i, c in enumerate(nb["cells"]):
         if not isinstance(c, dict) or c.get("cell_type") not in ("code", "markdown", "raw"):
@@ -75,9 +110,10 @@ def parse_notebook(data: bytes) -> list[Cell]:
             src = "".join(src)
         if not isinstance(src, str):
             raise InvalidNotebook(f"cell {i} has no text source")
+        if len(src) > MAX_SOURCE_CHARS:
+            raise InvalidNotebook(f"cell {i} has {len(src)} characters; at most {MAX_SOURCE_CHARS} are accepted")
         meta = c.get("metadata") if isinstance(c.get("metadata"), dict) else {}
-        nbg = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}
-        cells.append(Cell(c["cell_type"], src, dict(nbg)))
+        cells.append(Cell(c["cell_type"], clean_text(src), _clean_nbgrader(meta.get("nbgrader"))))
     return cells
 
 
@@ -97,6 +133,9 @@ class Merged:
     cells: list            # code sources to execute, in order
     tampered: list         # human-readable tampering findings (empty for honest work)
     notes: list            # non-tampering remarks (e.g. a missing answer cell)
+    kinds: list = field(default_factory=list)        # per cell: "answer", "locked" or "extra"
+    origins: list = field(default_factory=list)      # per cell: its index in the student's notebook (or None)
+    checkpoints: dict = field(default_factory=dict)  # test id -> number of cells run before that test
 
 
 def merge(release: list[Cell], student: list[Cell]) -> Merged:
@@ -106,8 +145,14 @@ def merge(release: list[Cell], student: list[Cell]) -> Merged:
     test_src = {normalize(c.source): c.grade_id for c in release if c.is_test}
     locked_src = {normalize(c.source): c.grade_id for c in release if c.is_locked_code}
     seen: set = set()
-    run, tampered, notes = [], [], []
-    for cell in student:
+    run, tampered, notes, kinds, origins, checkpoints = [], [], [], [], [], {}
+
+    def add(source: str, kind: str, origin) -> None:
+        run.append(source)
+        kinds.append(kind)
+        origins.append(origin)
+
+    for pos, cell in enumerate(student):
         if cell.cell_type != "code":
             continue
         gid = cell.grade_id
@@ -117,6 +162,7 @@ def merge(release: list[Cell], student: list[Cell]) -> Merged:
             same_src = normalize(cell.source) == normalize(ref.source)
             same_meta = _grading_meta(cell) == _grading_meta(ref)
             if ref.is_test:
+                checkpoints[gid] = len(run)
                 if not same_src:
                     tampered.append(f"test cell {gid!r} was edited (restored from the release)")
                 elif not same_meta:
@@ -125,25 +171,27 @@ def merge(release: list[Cell], student: list[Cell]) -> Merged:
             if ref.is_answer:
                 if not same_meta:
                     tampered.append(f"answer cell {gid!r} metadata was changed (ignored)")
-                run.append(cell.source)
+                add(cell.source, "answer", pos)
                 continue
             if not same_src:
                 tampered.append(f"locked cell {gid!r} was edited (restored from the release)")
             elif not same_meta:
                 tampered.append(f"locked cell {gid!r} metadata was changed (restored)")
-            run.append(ref.source)
+            add(ref.source, "locked", pos)
             continue
         norm = normalize(cell.source)
         if norm in test_src and test_src[norm] not in seen:
             seen.add(test_src[norm])  # a re-typed, identical test cell: not run, not tampering
+            checkpoints[test_src[norm]] = len(run)
             continue
         if norm in test_src:
             continue
         if norm in locked_src and locked_src[norm] not in seen:
             seen.add(locked_src[norm])
-            run.append(by_id[locked_src[norm]].source)
+            add(by_id[locked_src[norm]].source, "locked", pos)
             continue
-        run.append(cell.source)  # the student's own extra cell
+        # the student's own extra cell (or an answer cell whose metadata another editor dropped)
+        add(cell.source, "extra", pos)
     missing_locked = [c for c in release if c.is_locked_code and c.grade_id not in seen]
     for c in release:
         if not c.grade_id or c.grade_id in seen or c.cell_type != "code":
@@ -154,20 +202,70 @@ def merge(release: list[Cell], student: list[Cell]) -> Merged:
             notes.append(f"answer cell {c.grade_id!r} is missing")
         else:
             tampered.append(f"locked cell {c.grade_id!r} was deleted (restored from the release)")
+    n = len(missing_locked)
     run = [c.source for c in missing_locked] + run
-    return Merged(run, tampered, notes)
+    kinds = ["locked"] * n + kinds
+    origins = [None] * n + origins
+    checkpoints = {gid: p + n for gid, p in checkpoints.items()}
+    for c in release:  # a deleted test runs after every cell
+        if c.is_test and c.grade_id not in checkpoints:
+            checkpoints[c.grade_id] = len(run)
+    return Merged(run, tampered, notes, kinds, origins, checkpoints)
+
+
+HASH_CONTENT_BYTES = 16 << 20  # files larger than this are identified by size, mtime and inode
 
 
 def folder_checksum(folder: Path) -> str:
-    """SHA-256 over every file (relative path + bytes) under ``folder``; '' if missing."""
+    """SHA-256 over every entry under ``folder`` (relative path + content); '' if missing.
+
+    Never follows a symbolic link (a linked folder or file contributes its link text only),
+    sizes come from ``lstat``, contents are hashed in 1 MiB chunks, and a file larger than
+    ``HASH_CONTENT_BYTES`` (a student's data file: never graded) contributes its size, mtime
+    and inode instead of its bytes, so a 1 GiB file costs neither time nor memory."""
     folder = Path(folder)
-    if not folder.is_dir():
+    try:
+        st = os.lstat(folder)
+    except OSError:
         return ""
     h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and not p.is_symlink():
-            h.update(str(p.relative_to(folder)).encode() + b"\0")
-            h.update(hashlib.sha256(p.read_bytes()).digest())
-        elif p.is_symlink():
-            h.update(b"link:" + str(p.relative_to(folder)).encode())
+    if stat.S_ISLNK(st.st_mode):
+        h.update(b"link:" + os.fsencode(os.readlink(folder)))
+        return h.hexdigest()
+    if not stat.S_ISDIR(st.st_mode):
+        return ""
+    entries = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        for name in dirnames + filenames:
+            entries.append(os.path.join(dirpath, name))
+    for path in sorted(entries):
+        rel = os.fsencode(os.path.relpath(path, folder))
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            h.update(b"link:" + rel + b"\0" + os.fsencode(os.readlink(path)))
+        elif stat.S_ISREG(st.st_mode):
+            h.update(rel + b"\0")
+            h.update(_file_digest(path, st))
+        elif not stat.S_ISDIR(st.st_mode):
+            h.update(b"special:" + rel)
     return h.hexdigest()
+
+
+def _file_digest(path: str, st: os.stat_result) -> bytes:
+    if st.st_size > HASH_CONTENT_BYTES:
+        return f"large:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}".encode()
+    d = hashlib.sha256()
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        return f"unreadable:{e.errno}".encode()
+    with os.fdopen(fd, "rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            d.update(chunk)
+    return d.digest()

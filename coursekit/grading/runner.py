@@ -14,11 +14,12 @@ import os
 import stat
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from . import wire
-from .notebook import InvalidNotebook, Merged, folder_checksum, merge, parse_notebook, read_cells
+from .notebook import InvalidNotebook, Merged, clean_text, folder_checksum, merge, parse_notebook, read_cells
+from .limits import OUTPUT_KEPT_BYTES, GradingLimits
 from .sandbox import Limits, run_sandboxed
 from .spec import Test, grading_seed, load_spec, make_tests
 
@@ -55,13 +56,15 @@ class SubmissionResult:
     seconds: float = 0.0
     notebook: str = ""
     batch: str = ""                  # id of the batch (its hidden inputs) that graded it
+    detail: str = ""                 # instructor-only (journal, autograded notebook): raw sandbox status
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "SubmissionResult":
-        d = dict(d)
+        names = {f.name for f in fields(cls)}
+        d = {k: v for k, v in dict(d).items() if k in names}
         d["tests"] = [TestResult(**t) for t in d.get("tests", [])]
         return cls(**d)
 
@@ -84,6 +87,7 @@ class Assignment:
     package: tuple = ()      # parts of coursekit/ the child may import
     visible_idx: list = field(default_factory=list)
     hidden_idx: list = field(default_factory=list)
+    policy: GradingLimits = field(default_factory=GradingLimits)
 
     @property
     def max_score(self) -> float:
@@ -111,20 +115,19 @@ def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int |
     tests = make_tests(module, name, seed, fast)
     _check_spec_matches(name, tests, source)
     settings = notebook_settings(root, name)
-    cell_timeout = float(settings.get("cell_timeout", 30))
-    total = float(settings.get("fast_total_timeout" if fast else "total_timeout", 120))
-    limits = Limits(wall_s=total, cpu_s=int(total * 2) + 5, memory_mb=int(settings.get("memory_mb", 3072)),
-                    total_memory_mb=int(settings.get("total_memory_mb", 3072)), output_bytes=1_000_000)
+    policy = GradingLimits.from_settings(settings, fast)
+    limits = sandbox_limits(policy)
     cases = [(ti, c) for ti, t in enumerate(tests) for c in t.cases]
     parts, split = [], {}
     for hidden in (False, True):
         idx = [i for i, (ti, _) in enumerate(cases) if tests[ti].hidden == hidden]
         split[hidden] = idx
         if idx:
-            parts.append(wire.frame(wire.pack({"indices": idx, "cases": [cases[i][1].to_wire() for i in idx]})))
+            wired = [dict(cases[i][1].to_wire(), test=tests[cases[i][0]].grade_id) for i in idx]
+            parts.append(wire.frame(wire.pack({"indices": idx, "cases": wired})))
     package = tuple(["__init__.py", "config.py", "grading"] + list(settings.get("coursekit_modules", [])))
     a = Assignment(name, root, release, source, tests, cases, [None] * len(cases), parts, limits,
-                   cell_timeout, fast, package, split[False], split[True])
+                   policy.cell_timeout, fast, package, split[False], split[True], policy)
     need = [i for i, (_, c) in enumerate(cases) if c.needs_reference]
     if need:
         ref_cells = [c.source for c in source if c.cell_type == "code" and not c.is_test]
@@ -141,6 +144,14 @@ def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int |
         if not c.needs_reference:
             a.expected[i] = list(c.expected)
     return a
+
+
+def sandbox_limits(policy: GradingLimits) -> Limits:
+    """The sandbox limits that enforce ``policy`` (see :mod:`coursekit.grading.limits`)."""
+    wall = policy.wall_s
+    return Limits(wall_s=wall, cpu_s=int(wall * 2) + 5, memory_mb=policy.address_space_mb,
+                  data_mb=policy.memory_mb, total_memory_mb=policy.memory_mb,
+                  output_bytes=OUTPUT_KEPT_BYTES, output_kill_bytes=1 << 50)
 
 
 def _check_spec_matches(name: str, tests: list[Test], source: list) -> None:
@@ -175,11 +186,15 @@ class Conversation:
         self.first = None
         self.buffer = b""
         self.pos = 0
+        self.cell = None          # index of the cell running (while cells run)
 
     def _on(self, msg: dict) -> bytes | None:
         kind = msg.get("kind")
         if kind == "case" and type(msg.get("index")) is int:
             self.seen.add(msg["index"])
+            return b""
+        if kind == "cell" and self.stage == "cells" and type(msg.get("index")) is int:
+            self.cell = msg["index"]
             return b""
         if kind == "cells":
             self.cells_frames += 1
@@ -227,13 +242,22 @@ class Conversation:
         return out
 
 
-def run_child(a: Assignment, cells: list[str]) -> dict:
-    """Run cells + cases in the sandbox; returns status, cell errors, case outputs, stderr."""
-    job = json.dumps({"cells": cells, "cell_timeout": a.cell_timeout}).encode()
+def run_child(a: Assignment, cells: list[str], merged: Merged | None = None) -> dict:
+    """Run cells + cases in the sandbox; returns status, cell errors, case outputs, stderr.
+
+    Student-facing statuses never carry an exit code or a signal number (chosen by the
+    student's code after hidden inputs arrived, they would be a covert channel): those go to
+    ``detail`` (instructor-only)."""
+    p = a.policy
+    job = {"cells": cells, "cell_timeout": p.cell_timeout, "scratch_budget": p.scratch_budget,
+           "memory_mb": p.memory_mb}
+    if merged is not None:
+        job.update(kinds=merged.kinds, checkpoints=merged.checkpoints)
     env = {"COURSEKIT_FAST": "1" if a.fast else "0"}
+    talk = Conversation(a.requests, a.visible_idx, a.hidden_idx)
     res = run_sandboxed([sys.executable, "-m", "coursekit.grading.child", "job.json"],
-                        files={"job.json": job}, stdin=Conversation(a.requests, a.visible_idx, a.hidden_idx), env=env, limits=a.limits,
-                        package=a.package or None)
+                        files={"job.json": json.dumps(job).encode()}, stdin=talk, env=env,
+                        limits=a.limits, package=a.package or None)
     frames, _complete = wire.read_frames(res.result or b"")
     cases, cell_errors, done, got_cells = {}, [], False, False
     for payload in frames:
@@ -248,23 +272,51 @@ def run_child(a: Assignment, cells: list[str]) -> dict:
         if kind == "cells" and not got_cells:  # only the first one: sent before any input
             got_cells = True
             errors = msg.get("errors")
-            cell_errors = [e for e in errors if isinstance(e, dict)][:200] if isinstance(errors, list) else []
+            cell_errors = [_clean_error(e) for e in errors if isinstance(e, dict)][:200] \
+                if isinstance(errors, list) else []
         elif kind == "case" and type(msg.get("index")) is int and msg["index"] not in cases:
             vals = msg.get("values")
             cases[msg["index"]] = ({"values": vals} if isinstance(vals, list)
-                                   else {"error": str(msg.get("error", "no result"))[:500]})
+                                   else {"error": clean_text(str(msg.get("error", "no result"))[:500])})
         elif kind == "done":
             done = True
+    where = _where(talk, merged)
     if done:
         status = "graded"
     elif res.status == "timeout":
         status = "timeout"
+    elif res.status == "error: memory limit":
+        used = f", about {res.max_rss_mb:.0f} MiB in use" if talk.stage == "cells" else ""
+        status = f"error: memory limit ({p.memory_mb} MiB) exceeded {where}{used}"
     elif res.status.startswith(("error: exit code", "error: killed by signal")) or res.status == "ok":
-        status = f"error: kernel died ({res.status})" if res.status != "ok" else "error: kernel died"
-    else:
+        status = f"error: kernel died {where}"
+    elif res.status.startswith("error: sandbox"):
         status = res.status
+    else:
+        status = f"{res.status} {where}"
     return {"status": status, "sandbox": res.status, "cases": cases, "cell_errors": cell_errors,
             "stderr": res.stderr.decode("utf-8", "replace"), "seconds": res.seconds}
+
+
+def _clean_error(e: dict) -> dict:
+    """A cell error from the child as plain, encodable data."""
+    cell = e.get("cell")
+    out = {"cell": cell if type(cell) is int else -1, "error": clean_text(str(e.get("error", "")))[:600]}
+    if e.get("skipped") is True:
+        out["skipped"] = True
+    return out
+
+
+def _where(talk: Conversation, merged: Merged | None) -> str:
+    """Where the child was when it stopped: a cell (before any input existed) or the calls."""
+    if talk.stage != "cells":
+        return "while your functions were being graded"
+    if talk.cell is None:
+        return "before the first cell ran"
+    origin = None
+    if merged is not None and 0 <= talk.cell < len(merged.origins):
+        origin = merged.origins[talk.cell]
+    return f"in cell {origin + 1} of your notebook" if origin is not None else "in a set-up cell"
 
 
 def score_tests(a: Assignment, outputs: dict, reason: str = "") -> list[TestResult]:
@@ -329,6 +381,16 @@ def read_regular_file(path: Path, folder: Path, cap: int = 64 << 20) -> bytes:
     return data
 
 
+def _skipped_note(cell_errors: list, merged: Merged) -> list[str]:
+    skipped = [e.get("cell") for e in cell_errors if e.get("skipped")]
+    if not skipped:
+        return []
+    nums = [merged.origins[i] + 1 for i in skipped
+            if type(i) is int and 0 <= i < len(merged.origins) and merged.origins[i] is not None]
+    return [f"extra cell(s) {', '.join(map(str, nums[:10]))} ran past the time for cells outside the "
+            "answer cells and were stopped (no points lost)"]
+
+
 def grade_submission(a: Assignment, student: str, folder: Path) -> SubmissionResult:
     """Grade one submission folder (never modified); always returns a result."""
     t0 = time.perf_counter()
@@ -349,8 +411,9 @@ def grade_submission(a: Assignment, student: str, folder: Path) -> SubmissionRes
         if cells is not None:
             merged: Merged = merge(a.release, cells)
             res.tampered, res.notes = merged.tampered, res.notes + merged.notes
-            run = run_child(a, merged.cells)
-            res.status = run["status"]
+            run = run_child(a, merged.cells, merged)
+            res.status, res.detail = run["status"], run["sandbox"]
+            res.notes += _skipped_note(run["cell_errors"], merged)
             res.cell_errors = run["cell_errors"]
             res.tests = score_tests(a, run["cases"], reason=res.status)
     if not res.tests:

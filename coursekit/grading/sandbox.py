@@ -91,10 +91,15 @@ class Limits:
     tmp_mb: int = 64              # size of the private /tmp and /dev/shm (root mode)
     total_memory_mb: int = 4096   # resident memory of ALL the child's processes (root mode,
                                   # polled every 0.25 s) -> "error: memory limit"
+    data_mb: int | None = None    # RLIMIT_DATA of each process (private writable memory: close to
+                                  # what it really uses, unlike the address space): an allocation
+                                  # past it fails with MemoryError in the child; None -> no limit
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
+            if v is None and f.name == "data_mb":
+                continue
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
                 raise ValueError(f"Limits.{f.name} must be a positive number, got {v!r}")
 
@@ -339,6 +344,9 @@ def _child_env(argv: Sequence[str], extra: Mapping[str, str] | None) -> dict:
         "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl",
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "COURSEKIT_RESULT_FD": str(RESULT_FD),
+        # the coursekit of this checkout (not an installed copy of another clone): a clone
+        # grades with its own child code (its parts are the ones bound into the view)
+        "PYTHONPATH": str(_PKG_DIR.parent),
     }
     if "COURSEKIT_FAST" in os.environ:
         env["COURSEKIT_FAST"] = os.environ["COURSEKIT_FAST"]
@@ -936,6 +944,8 @@ def _exec_child(cfg: dict, res_fd: int, hs_w: int) -> None:
                          (resource.RLIMIT_FSIZE, (int(lim["fsize_mb"]) * mb,) * 2),
                          (resource.RLIMIT_CORE, (0, 0))):
             resource.setrlimit(res, val)
+        if lim.get("data_mb"):
+            resource.setrlimit(resource.RLIMIT_DATA, (int(lim["data_mb"]) * mb,) * 2)
         if cfg["uid"] is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (int(lim["nproc"]),) * 2)
             os.setgroups([])

@@ -71,7 +71,7 @@ def _encode(obj, arrays: dict, depth: int):
         if arr.dtype.kind not in _ARRAY_KINDS:
             return {"__unsupported__": f"array of dtype {arr.dtype}"}
         name = f"a{len(arrays)}"
-        arrays[name] = np.ascontiguousarray(arr)
+        arrays[name] = np.require(arr, requirements="C")  # keeps 0-d arrays 0-d
         return {"__array__": name}
     if isinstance(obj, numbers.Integral):
         return int(obj)

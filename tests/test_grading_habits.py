@@ -1,0 +1,221 @@
+"""Honest habits never cost points (issue 14): each habit on a full-marks a1 solution gets
+full marks in BOTH ``coursekit check`` and ``coursekit autograde``.
+
+The course copy has CI-sized limits (3 s of scratch time, 6 s per answer cell) and the
+assignment's real memory limit, so the scratch-cell and import cases test the real rules.
+"""
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from grading_corpus import A1, code_cell, honest, insert, make_course, markdown_cell, write
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading_habits")]
+
+HELPER_CONV = '''def _out(size, kernel_size, stride, padding, dilation):
+    effective = dilation * (kernel_size - 1) + 1
+    return (size + 2 * padding - effective) // stride + 1
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    return _out(size, kernel_size, stride, padding, dilation)
+'''
+HELPER_TRANSPOSE = '''def _out(size, kernel_size, stride, padding, output_padding, dilation):
+    return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+
+def conv_transpose_output_size(size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    return _out(size, kernel_size, stride, padding, output_padding, dilation)
+'''
+ZERO_D = '''import numpy as np
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    effective = dilation * (kernel_size - 1) + 1
+    return np.array((size + 2 * padding - effective) // stride + 1)   # a 0-d array
+'''
+NUMPY_SCALARS = '''import numpy as np
+
+
+def pool_output_size(size, kernel_size, stride=None, padding=0, ceil_mode=False):
+    stride = kernel_size if stride is None else stride
+    span = size + 2 * padding - kernel_size
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return np.int64(out)
+'''
+LIST_FOR_TUPLE = '''def receptive_field(layers):
+    size, jump = 1, 1
+    for kernel, stride, dilation in layers:
+        size += dilation * (kernel - 1) * jump
+        jump *= stride
+    return [size, jump]
+'''
+
+
+def _jupyterlab4(nb: dict) -> dict:
+    nb = copy.deepcopy(nb)
+    nb["nbformat_minor"] = 5
+    nb["metadata"].update({"language_info": {"name": "python", "version": "3.12.3",
+                                             "codemirror_mode": {"name": "ipython", "version": 3}},
+                           "widgets": {"application/vnd.jupyter.widget-state+json": {"state": {}}},
+                           "toc-autonumbering": True})
+    for i, c in enumerate(nb["cells"]):
+        c["id"] = f"c{i:04x}-lab4"
+        c["metadata"].update({"jupyter": {"source_hidden": False, "outputs_hidden": False},
+                              "tags": ["lab"], "editable": True, "deletable": False,
+                              "execution": {"iopub.execute_input": "2026-11-30T10:00:00Z"}})
+    return nb
+
+
+def _out_of_order(nb: dict) -> dict:
+    nb = copy.deepcopy(nb)
+    count = 40
+    for c in reversed(nb["cells"]):
+        if c["cell_type"] == "code":
+            c["execution_count"] = count
+            c["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ok\n"}]
+            count -= 3
+    return nb
+
+
+def _metadata_stripped(nb: dict) -> dict:
+    nb = copy.deepcopy(nb)
+    for c in nb["cells"]:
+        c["metadata"] = {}
+    return nb
+
+
+def corpus(course) -> dict:
+    base = honest(course)
+    sol = {"conv_output_size": HELPER_CONV, "conv_transpose_output_size": HELPER_TRANSPOSE}
+    return {
+        "solution": base,
+        "matplotlib_inline": insert(base, [code_cell(
+            "%matplotlib inline\n%config InlineBackend.figure_format = 'retina'\n"
+            "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3]); plt.title('sizes'); plt.show()")]),
+        "matplotlib_widget": insert(base, [code_cell("%matplotlib widget\nimport matplotlib.pyplot as plt\n"
+                                                     "fig, ax = plt.subplots(); ax.plot([3, 1])")], "end"),
+        "timeit": insert(base, [code_cell("%timeit conv_output_size(32, 5)"),
+                                code_cell("%%timeit\nconv_output_size(32, 3, padding=1)")], "end"),
+        "autoreload": insert(base, [code_cell("%load_ext autoreload\n%autoreload 2")]),
+        "pip_list": insert(base, [code_cell("!pip list | head -3\nfiles = !ls\nprint(len(files))")]),
+        "imports": insert(base, [code_cell(
+            "import numpy as np, scipy, scipy.signal, sklearn, sklearn.linear_model\n"
+            "import matplotlib.pyplot as plt\nimport torch\n"
+            "print(torch.nn.BatchNorm1d(3)(torch.ones(4, 3)).shape, scipy.__version__)")]),
+        "zero_d_array": honest(course, changes={"conv_output_size": ZERO_D}),
+        "numpy_scalars": honest(course, changes={"pool_output_size": NUMPY_SCALARS}),
+        "list_for_tuple": honest(course, changes={"receptive_field": LIST_FOR_TUPLE}),
+        "helper_reused": honest(course, changes=sol),
+        "scratch_cells": insert(base, [code_cell(f"# experiment {i}\nimport time\ntime.sleep(2.5)")
+                                       for i in range(3)], "end"),
+        "prints": insert(base, [code_cell("for i in range(20000):\n    print('progress', i, 'x' * 200)")],
+                         "end"),
+        "jupyterlab4": _jupyterlab4(base),
+        "out_of_order": _out_of_order(base),
+        "metadata_stripped": _metadata_stripped(base),
+        "markdown_notes": insert(base, [markdown_cell("My notes: $O(n^2)$ <b>bold</b> & more")]),
+    }
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    from coursekit.grading.autograde import autograde
+
+    tmp = tmp_path_factory.mktemp("habits")
+    course = make_course(tmp / "course")
+    subs = corpus(course)
+    for student, nb in subs.items():
+        write(tmp / "submitted", student, nb)
+    report = autograde(A1, root=course, grading_dir=tmp / "grading", submitted_dir=tmp / "submitted",
+                       parallel=2, seed=7, progress=False, fast=True, html=True)
+    return report, subs, tmp
+
+
+def test_every_honest_habit_gets_full_marks_in_autograde(graded):
+    report, subs, _ = graded
+    got = {s: (r.status, r.score) for s, r in report.results.items()}
+    assert sorted(subs) == sorted(STUDENTS)
+    want = {s: ("graded", 20.0) for s in subs}
+    assert got == want, {s: (r.status, r.score, r.cell_errors[:2], [(t.grade_id, t.messages[:1])
+                                                                 for t in r.tests if t.score < t.points])
+                         for s, r in report.results.items() if got[s] != want[s]}
+    assert all(not r.tampered for r in report.results.values()), \
+        {s: r.tampered for s, r in report.results.items() if r.tampered}
+
+
+def test_scratch_cells_over_their_budget_are_skipped_with_a_note(graded):
+    r = graded[0].results["scratch_cells"]
+    assert any("ran past the time" in n and "no points lost" in n for n in r.notes), r.notes
+    assert r.seconds < 30
+
+
+STUDENTS = ["solution", "matplotlib_inline", "matplotlib_widget", "timeit", "autoreload", "pip_list",
+            "imports", "zero_d_array", "numpy_scalars", "list_for_tuple", "helper_reused", "scratch_cells",
+            "prints", "jupyterlab4", "out_of_order", "metadata_stripped", "markdown_notes"]
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_every_honest_habit_gets_full_marks_in_check(graded, student):
+    """``coursekit check`` (the student's own kernel) agrees with autograde on visible points."""
+    from coursekit.grading.check import check_notebook
+
+    report, _, tmp = graded
+    path = tmp / "submitted" / student / A1 / f"{A1}.ipynb"
+    checked = check_notebook(path)
+    assert checked.estimate == checked.visible_points, \
+        [(t.grade_id, t.message) for t in checked.tests if t.passed is False]
+    visible_auto = sum(t.score for t in report.results[student].tests if not t.hidden)
+    assert visible_auto == checked.estimate
+
+
+def test_output_over_the_old_kill_cap_is_truncated_not_fatal(tmp_path):
+    """300 MB printed (past the old 256 MB kill): graded, full marks."""
+    from coursekit.grading.autograde import autograde
+
+    course = make_course(tmp_path / "course")
+    nb = insert(honest(course), [code_cell(
+        "import sys\nchunk = 'y' * (1 << 20)\nfor _ in range(300):\n    sys.stdout.write(chunk)")], "end")
+    write(tmp_path / "submitted", "loud", nb)
+    report = autograde(A1, root=course, grading_dir=tmp_path / "grading", submitted_dir=tmp_path / "submitted",
+                       parallel=1, seed=7, progress=False, fast=True, html=False)
+    r = report.results["loud"]
+    assert (r.status, r.score) == ("graded", 20.0), (r.status, r.cell_errors)
+
+
+# ------------------------------------------------------------------ the parts behind the rules
+def test_zero_d_and_other_shapes_arrive_as_sent():
+    from coursekit.grading import wire
+
+    values = [np.array(3), np.array(2.5, dtype=np.float32), np.zeros((0, 3)), np.ones((2, 1, 3)),
+              np.arange(6).reshape(2, 3).T, np.float32(1.5), np.int64(4)]
+    out = wire.unpack(wire.pack(values))
+    for sent, got in zip(values, out):
+        assert np.shape(got) == np.shape(sent) and np.array_equal(got, sent)
+    assert out[0].shape == () and out[1].dtype == np.float32
+
+
+def test_graded_functions_see_the_namespace_of_their_own_cell():
+    from coursekit.grading.child import snapshot
+
+    ns = {}
+    exec("def _h():\n    return 1\n\ndef f():\n    return _h() + K\nK = 10", ns)
+    snap = snapshot(ns)
+    exec("def _h():\n    return 100\nK = 1000", ns)
+    assert snap["f"]() == 11 and ns["f"]() == 1100
+    assert snap["f"].__name__ == "f" and snap["f"].__doc__ is None
+
+
+def test_limits_are_stated_by_check():
+    from coursekit.grading.check import CheckReport
+    from coursekit.grading.limits import GradingLimits
+
+    text = CheckReport("a.ipynb", 1.0, limits=GradingLimits.from_settings(
+        json.loads('{"cell_timeout": 30, "memory_mb": 3072}')).describe()).format()
+    assert "30 s" in text and "3072 MiB" in text and "scratch" in text and "never a zero" in text
