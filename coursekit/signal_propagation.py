@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .monitor import grad_values
+from .torchutil import model_mode
 
 __all__ = ["glorot_std", "glorot_uniform_bound", "he_std", "relu_std_prediction",
            "weight_grad_norms", "singular_values"]
@@ -80,16 +81,13 @@ def weight_grad_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss=N
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     loss_fn = loss if loss is not None else nn.functional.cross_entropy
-    was = [(m, m.training) for m in model.modules()]
-    model.train(train)
     model.zero_grad(set_to_none=True)
     try:
-        loss_fn(model(x), y).backward()
+        with model_mode(model, train):
+            loss_fn(model(x), y).backward()
         return {name: float(np.linalg.norm(g)) for name, g in grad_values(model).items()}
     finally:
         model.zero_grad(set_to_none=True)
-        for m, mode in was:
-            m.training = mode
 
 
 def singular_values(weight) -> np.ndarray:
