@@ -30,9 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ATTACK_DIR = Path(__file__).resolve().parent / "attacks"
 SEED = 20261123
 BASELINES = ("base_honest", "base_blank", "base_wrong", "victim", "victim_late")
-# Limits lowered for CI (the real ones live in the notebook metadata). memory_mb stays above
-# what numpy + IPython need; `import torch` (3.2 GB of address space) does not fit: see
-# attacks/torch_import.py.
+# Limits lowered for CI (the real ones live in the notebook metadata). memory_mb (resident
+# memory, see coursekit.grading.limits) stays above what IPython + numpy + torch need (~0.75 GB).
 LIMITS = {
     "a1_conv_arithmetic": {"cell_timeout": 8, "fast_total_timeout": 30, "total_timeout": 30,
                            "memory_mb": 1024},

@@ -6,4 +6,4 @@ CELL = r'''
 import os
 os._exit(0)
 '''
-EXPECT = {"status": "error: kernel died", "score": 0, "tampered": False}
+EXPECT = {"status": "error: kernel died in cell ...", "score": 0, "tampered": False}

@@ -1,5 +1,6 @@
-"""`import torch` in a NumPy-only assignment (on top of an honest solution). Whether or not
-torch fits in the assignment's memory limit, the answers are graded: honest score."""
+"""`import torch` in a NumPy-only assignment (on top of an honest solution): it fits in the
+memory limit (address space is not the bound; resident memory is), the answers are graded:
+honest score."""
 BASE = "honest"
 WHERE = "start"
 CELL = r'''
