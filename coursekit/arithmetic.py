@@ -28,8 +28,8 @@ __all__ = [
     "conv_output_size", "pool_output_size", "conv_transpose_output_size",
     "conv_params", "linear_params", "receptive_field", "ReceptiveField",
     "summary", "stack_summary", "Summary", "LayerRow",
-    "output_size", "output_size_formula", "window_taps", "read_counts", "fit_problems",
-    "same_padding",
+    "output_size", "torch_output_size", "output_size_formula", "window_taps", "read_counts",
+    "fit_problems", "same_padding",
 ]
 
 
@@ -298,6 +298,27 @@ def output_size(size, kernel_size, stride=1, padding=0, dilation=1, *, transpose
     if pooling:
         return pool_output_size(size, kernel_size, stride, padding, dilation, ceil_mode)
     return conv_output_size(size, kernel_size, stride, padding, dilation)
+
+
+def torch_output_size(size, kernel_size, stride=1, padding=0, dilation=1, *,
+                      transposed=False, output_padding=0, pooling=False, ceil_mode=False):
+    """The output side torch itself produces for a ``1x1xsize x size`` input: the check of
+    :func:`output_size` (imports torch lazily; raises torch's ``RuntimeError`` when torch
+    refuses the settings)."""
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.zeros(1, 1, size, size)
+    if pooling:
+        y = F.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode)
+    elif transposed:
+        y = F.conv_transpose2d(x, torch.zeros(1, 1, kernel_size, kernel_size), stride=stride,
+                               padding=padding, output_padding=output_padding,
+                               dilation=dilation)
+    else:
+        y = F.conv2d(x, torch.zeros(1, 1, kernel_size, kernel_size), stride=stride,
+                     padding=padding, dilation=dilation)
+    return int(y.shape[-1])
 
 
 def output_size_formula(size, kernel_size, stride=1, padding=0, dilation=1, *,

@@ -2,7 +2,7 @@
 
 The widget holds no maths: sizes and formulas come from :mod:`coursekit.arithmetic`, the
 drawing from :func:`coursekit.viz.conv_grid`, and the "torch agrees" line runs the real
-torch layer on a tiny input.
+torch layer on a tiny input (:func:`coursekit.arithmetic.torch_output_size`).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import io
 
 import ipywidgets as widgets
 
-from coursekit.arithmetic import fit_problems, output_size_formula
+from coursekit.arithmetic import fit_problems, output_size_formula, torch_output_size
 from coursekit.viz.conv_grid import conv_grid
 
 __all__ = ["conv_explorer", "ConvExplorer", "torch_output_size"]
@@ -19,25 +19,6 @@ __all__ = ["conv_explorer", "ConvExplorer", "torch_output_size"]
 _AGREES = "<span style='color:#080'>✓ torch agrees</span>"
 _DISAGREES = "<span style='color:#c00'>✗ torch disagrees</span>"
 
-
-def torch_output_size(size, kernel_size, stride=1, padding=0, dilation=1, *,
-                      transposed=False, output_padding=0, pooling=False, ceil_mode=False):
-    """The output side torch itself produces for a ``1x1xsize x size`` input (raises torch's
-    ``RuntimeError`` when torch refuses the settings)."""
-    import torch
-    import torch.nn.functional as F
-
-    x = torch.zeros(1, 1, size, size)
-    if pooling:
-        y = F.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode)
-    elif transposed:
-        y = F.conv_transpose2d(x, torch.zeros(1, 1, kernel_size, kernel_size), stride=stride,
-                               padding=padding, output_padding=output_padding,
-                               dilation=dilation)
-    else:
-        y = F.conv2d(x, torch.zeros(1, 1, kernel_size, kernel_size), stride=stride,
-                     padding=padding, dilation=dilation)
-    return int(y.shape[-1])
 
 
 def _torch_call(s: dict) -> str:
