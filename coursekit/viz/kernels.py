@@ -49,8 +49,15 @@ def show_convolution(image, kernel, output, title: str | None = None, axes=None,
     return fig
 
 
-def show_feature_maps(maps, title: str = "feature maps", max_maps: int = 16, cols: int = 8):
-    """Grid of the channels of ``maps: (C, H, W)`` (one image's activations). Returns the Figure."""
+def show_feature_maps(maps, title: str = "feature maps", max_maps: int = 16, cols: int = 8,
+                      diverging: bool | None = None, label: str = "activation", names=None):
+    """Grid of the channels of ``maps: (C, H, W)`` (one image's activations, or filters), on
+    one shared colour scale with a colorbar.
+
+    diverging: a red-blue map centred on 0 (default: when the maps have both signs, e.g.
+    filters or edge responses; red positive, blue negative), else viridis. ``label`` names
+    the colorbar; ``names`` titles the panels (default ``channel k``). Returns the Figure.
+    """
     import matplotlib.pyplot as plt
 
     maps = np.asarray(maps)
@@ -59,12 +66,22 @@ def show_feature_maps(maps, title: str = "feature maps", max_maps: int = 16, col
     n = min(len(maps), max_maps)
     cols = min(cols, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.7 * rows), squeeze=False)
+    shown = maps[:n]
+    if diverging is None:
+        diverging = bool(shown.min() < 0 < shown.max())
+    if diverging:
+        m = float(np.abs(shown).max()) or 1.0
+        style = dict(cmap="RdBu_r", vmin=-m, vmax=m)
+    else:
+        style = dict(cmap="viridis", vmin=float(shown.min()), vmax=float(shown.max()))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols + 1.2, 1.7 * rows + 0.3), squeeze=False)
+    im = None
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:
-            ax.imshow(maps[k], cmap="viridis")
-            ax.set_title(f"channel {k}", fontsize=8)
+            im = ax.imshow(shown[k], **style)
+            ax.set_title(names[k] if names is not None else f"channel {k}", fontsize=8)
     fig.suptitle(f"{title} ({maps.shape[0]} x {maps.shape[1]}x{maps.shape[2]})")
     fig.tight_layout()
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.85, label=label)
     return fig
