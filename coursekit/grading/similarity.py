@@ -5,9 +5,8 @@ Only the answer cells count, with the code the release gives subtracted. Each an
 tokenized and normalised — identifiers become ``V``, numbers ``N``, strings ``S``, comments
 and blank lines vanish — so renaming, reformatting and comment changes do not hide a copy.
 Hashes of every k tokens are winnowed (the minimum of each window of ``w`` hashes), and a pair's
-similarity is the share of the smaller submission's fingerprints found in the other
-(containment). Fingerprints shared by more than ``common`` of the class are ignored: they are
-the idioms every honest solution writes. The reference solution takes part as the "student"
+similarity is a weighted Jaccard index of their fingerprints, rare code weighing more than the
+idioms every honest solution writes (see :func:`similar_pairs`). The reference solution takes part as the "student"
 :data:`SOLUTION`, which catches a leaked solution.
 """
 from __future__ import annotations
@@ -17,6 +16,7 @@ import hashlib
 import html
 import io
 import keyword
+import math
 import re
 import tokenize
 from collections import defaultdict
@@ -125,34 +125,37 @@ def similar_pairs(subs: list[Fingerprinted], threshold: float = 0.5, common: flo
                   min_prints: int = 8) -> list[Pair]:
     """Pairs whose similarity is at least ``threshold``, most similar first.
 
-    subs: fingerprinted submissions (include :data:`SOLUTION` to catch leaks); common: ignore
-    fingerprints found in more than this share of submissions; min_prints: submissions with
-    fewer fingerprints (blank or near blank) are left out.
+    Similarity is a weighted Jaccard index of the two fingerprint sets: each fingerprint weighs
+    log((N + 1) / df), df = how many submissions hold it, so idioms the whole class writes count
+    little and rare code counts much; a disguised copy scores 1. Only pairs that share at least
+    one fingerprint held by at most ``common`` of the class are compared (the inverted index keeps
+    the work near-linear). subs: fingerprinted submissions (include :data:`SOLUTION` to catch
+    leaks); min_prints: submissions with fewer fingerprints (blank or near blank) are left out.
     """
     subs = [s for s in subs if s.size >= min_prints]
     where = defaultdict(list)
     for i, s in enumerate(subs):
         for h in s.prints:
             where[h].append(i)
-    limit = max(2, int(common * len(subs)))
-    usable = [set() for _ in subs]
-    shared = defaultdict(list)
-    for h, owners in where.items():
-        if len(owners) > limit:
-            continue
-        for i in owners:
-            usable[i].add(h)
-        for i, j in combinations(owners, 2):
-            shared[(i, j)].append(h)
+    n = len(subs)
+    weight = {h: math.log((n + 1) / len(owners)) for h, owners in where.items()}
+    total = [sum(weight[h] for h in s.prints) for s in subs]
+    limit = max(2, int(common * n))
+    candidates = set()
+    for owners in where.values():
+        if len(owners) <= limit:
+            candidates.update(combinations(owners, 2))
     pairs = []
-    for (i, j), hs in shared.items():
-        smaller = min(len(usable[i]), len(usable[j]))
-        sim = len(hs) / smaller if smaller else 0.0
+    for i, j in candidates:
+        a, b = subs[i], subs[j]
+        both = a.prints.keys() & b.prints.keys()
+        shared = sum(weight[h] for h in both)
+        union = total[i] + total[j] - shared
+        sim = shared / union if union > 0 else 0.0
         if sim >= threshold:
-            a, b = subs[i], subs[j]
-            pairs.append(Pair(a.student, b.student, sim, len(hs),
-                              sorted({ln for h in hs for ln in a.prints[h]}),
-                              sorted({ln for h in hs for ln in b.prints[h]})))
+            pairs.append(Pair(a.student, b.student, sim, len(both),
+                              sorted({ln for h in both for ln in a.prints[h]}),
+                              sorted({ln for h in both for ln in b.prints[h]})))
     return sorted(pairs, key=lambda p: (-p.similarity, p.a, p.b))
 
 
