@@ -30,6 +30,18 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
+def _check_gamma(gamma) -> float:
+    """gamma must be a finite number >= 0 (0 gives cross-entropy)."""
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) and not (
+            isinstance(gamma, torch.Tensor) and gamma.numel() == 1):
+        raise TypeError(f"gamma must be a number >= 0, got {type(gamma).__name__}")
+    g = float(gamma)
+    if not np.isfinite(g) or g < 0:
+        raise ValueError(f"gamma must be a finite number >= 0 (0 gives cross-entropy; larger "
+                         f"values down-weight easy examples), got {gamma}")
+    return g
+
+
 def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float = 2.0,
                alpha: torch.Tensor | None = None, reduction: str = "mean") -> torch.Tensor:
     """Multi-class focal loss ``-alpha_t (1 - p_t)^gamma log p_t``.
@@ -43,8 +55,7 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float = 2.0,
     if target.shape != logits.shape[:1] or target.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"target must be (N,) = ({logits.shape[0]},) integer class indices, "
                          f"got shape {tuple(target.shape)} dtype {target.dtype}")
-    if gamma < 0:
-        raise ValueError(f"gamma must be >= 0 (0 gives cross-entropy), got {gamma}")
+    gamma = _check_gamma(gamma)
     _check_reduction(reduction)
     log_p = F.log_softmax(logits, dim=1)                    # stable log-probabilities
     log_pt = log_p.gather(1, target.long()[:, None])[:, 0]  # log p_t: (N,)
@@ -70,6 +81,10 @@ def binary_focal_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float 
     if logits.shape != targets.shape:
         raise ValueError(f"logits and targets must have the same shape, got "
                          f"{tuple(logits.shape)} and {tuple(targets.shape)}")
+    gamma = _check_gamma(gamma)
+    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not (alpha < 0 or alpha <= 1):
+        raise ValueError(f"alpha must be a number in [0, 1] (the positives' weight) or negative "
+                         f"(no weighting), got {alpha!r}")
     _check_reduction(reduction)
     targets = targets.to(logits.dtype)
     p = torch.sigmoid(logits)
@@ -88,8 +103,14 @@ class FocalLoss(torch.nn.Module):
     def __init__(self, gamma: float = 2.0, alpha=None, reduction: str = "mean"):
         super().__init__()
         _check_reduction(reduction)
+        gamma = _check_gamma(gamma)
+        if alpha is not None:
+            alpha = torch.as_tensor(alpha).float()
+            if alpha.ndim != 1 or not torch.isfinite(alpha).all() or (alpha < 0).any():
+                raise ValueError("alpha must be a 1-D sequence of finite per-class weights >= 0, "
+                                 f"got {alpha.tolist()}")
         self.gamma, self.reduction = gamma, reduction
-        self.register_buffer("alpha", None if alpha is None else torch.as_tensor(alpha).float())
+        self.register_buffer("alpha", alpha)
 
     def forward(self, logits, target):
         """logits: (N, C); target: (N,) -> scalar (or (N,) with reduction="none")."""

@@ -102,3 +102,24 @@ def test_bad_input_is_rejected(batch):
         losses.class_weights([0, 5], num_classes=3)
     with pytest.raises(ValueError, match="scheme"):
         losses.class_weights([0, 1], scheme="log")
+
+
+@pytest.mark.parametrize("gamma", [-1, -0.5, float("nan"), float("inf")])
+def test_invalid_gamma_rejected_at_construction_and_call(gamma):
+    with pytest.raises(ValueError, match="gamma must be a finite number >= 0"):
+        losses.FocalLoss(gamma=gamma)
+    logits, target = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    with pytest.raises(ValueError, match="gamma"):
+        losses.focal_loss(logits, target, gamma=gamma)
+    with pytest.raises(ValueError, match="gamma"):
+        losses.binary_focal_loss(logits, (logits > 0).float(), gamma=gamma)
+
+
+def test_invalid_alpha_and_types_rejected():
+    with pytest.raises(TypeError, match="gamma"):
+        losses.FocalLoss(gamma="2")
+    with pytest.raises(ValueError, match="alpha"):
+        losses.FocalLoss(alpha=[1.0, -0.5])
+    with pytest.raises(ValueError, match="alpha"):
+        losses.binary_focal_loss(torch.zeros(3), torch.ones(3), alpha=1.5)
+    assert losses.FocalLoss(gamma=0).gamma == 0.0
