@@ -9,9 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 A1 = "a1_conv_arithmetic"
-# CI-sized limits: a scratch budget of 3 s, 6 s per answer cell or graded call; memory as in
+# CI-sized limits: a scratch budget of 3 s, 20 s per answer cell or graded call; memory as in
 # the real assignment (3072 MiB), so importing torch must fit as it does for students.
-LIMITS = {"cell_timeout": 6, "scratch_budget": 3, "fast_total_timeout": 40, "total_timeout": 40,
+LIMITS = {"cell_timeout": 20, "scratch_budget": 3, "fast_total_timeout": 60, "total_timeout": 60,
           "memory_mb": 3072}
 
 

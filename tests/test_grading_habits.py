@@ -1,13 +1,16 @@
 """Honest habits never cost points (issue 14): each habit on a full-marks a1 solution gets
 full marks in BOTH ``coursekit check`` and ``coursekit autograde``.
 
-The course copy has CI-sized limits (3 s of scratch time, 6 s per answer cell) and the
+The course copy has CI-sized limits (3 s of scratch time, 20 s per answer cell) and the
 assignment's real memory limit, so the scratch-cell and import cases test the real rules.
 """
 from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -170,9 +173,9 @@ def test_every_honest_habit_gets_full_marks_in_check(graded, student):
     path = tmp / "submitted" / student / A1 / f"{A1}.ipynb"
     checked = check_notebook(path)
     assert checked.estimate == checked.visible_points, \
-        [(t.grade_id, t.message) for t in checked.tests if t.passed is False]
+        ([(t.grade_id, t.message) for t in checked.tests if t.passed is False], checked.cell_errors[:3])
     visible_auto = sum(t.score for t in report.results[student].tests if not t.hidden)
-    assert visible_auto == checked.estimate
+    assert visible_auto == checked.estimate, (report.results[student].status, report.results[student].tests)
 
 
 def test_output_over_the_old_kill_cap_is_truncated_not_fatal(tmp_path):
@@ -219,3 +222,16 @@ def test_limits_are_stated_by_check():
     text = CheckReport("a.ipynb", 1.0, limits=GradingLimits.from_settings(
         json.loads('{"cell_timeout": 30, "memory_mb": 3072}')).describe()).format()
     assert "30 s" in text and "3072 MiB" in text and "scratch" in text and "never a zero" in text
+
+
+def test_the_grading_shell_takes_the_magics_students_use():
+    cells = ["%matplotlib inline", "%matplotlib widget", "%pylab inline", "%config InlineBackend.figure_format = 'svg'",
+             "%load_ext autoreload\n%autoreload 2", "%timeit sum(range(10))", "%%timeit -n 5 -r 2\nx = 1",
+             "!pip list", "files = !ls\nassert list(files) == []", "%pip install nothing",
+             "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show()"]
+    code = ("import json, sys\nfrom coursekit.grading.child import _make_shell, run_cells\n"
+            f"errors, _ = run_cells(_make_shell(), {cells!r}, 20)\nprint(json.dumps(errors))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, MPLBACKEND="Agg"))  # own process: the shell is a singleton
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

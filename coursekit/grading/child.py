@@ -116,13 +116,13 @@ def _kernel_like(shell) -> None:
             note(f"%{name} {line}".strip())
         return magic
 
-    original_timeit = shell.find_line_magic("timeit")
+    original_line, original_cell = shell.find_line_magic("timeit"), shell.find_cell_magic("timeit")
 
     def timeit_magic(line="", cell=None):
-        line = f"-n1 -r1 -q {line}"
-        if cell is None:
-            return original_timeit(line)
-        return shell.find_cell_magic("timeit").__self__.timeit(line, cell)
+        import re
+
+        line = "-n1 -r1 -q " + re.sub(r"(^|\s)-[nr]\s*\d+", " ", line).strip()
+        return original_line(line) if cell is None else original_cell(line, cell)
 
     shell.register_magic_function(matplotlib_magic, "line", "matplotlib")
     shell.register_magic_function(matplotlib_magic, "line", "pylab")
