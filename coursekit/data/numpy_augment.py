@@ -115,3 +115,37 @@ def random_mixup(x, y, num_classes: int, alpha: float = 1.0, rng=None):
     lam = float(rng.beta(alpha, alpha))
     xm, ym = mixup(x, one_hot(y, num_classes), lam)
     return xm, ym, lam
+
+
+def place_on_canvas(x, size: int, offsets=None, fill: float = 0.0):
+    """Put each image of x (N, C, h, w) on a ``size`` x ``size`` canvas filled with ``fill``.
+
+    offsets: (N, 2) ints (top, left) in ``[0, size - h] x [0, size - w]``; default: centred.
+    Returns (N, C, size, size) of x's dtype. With ``fill`` = the images' background (0 for the
+    digits) a translated image looks like a real one: no black frame appears.
+    """
+    x = _batch(x)
+    n, c, h, w = x.shape
+    if size < max(h, w):
+        raise ValueError(f"size={size}: the canvas must be at least as large as the images ({h}x{w})")
+    if offsets is None:
+        offsets = np.tile([(size - h) // 2, (size - w) // 2], (n, 1))
+    offsets = np.asarray(offsets, dtype=int)
+    if offsets.shape != (n, 2) or offsets.min(initial=0) < 0 or \
+            (n and (offsets[:, 0].max() > size - h or offsets[:, 1].max() > size - w)):
+        raise ValueError(f"offsets: expected (N={n}, 2) ints (top, left) in [0, {size - h}] x "
+                         f"[0, {size - w}], got shape {offsets.shape}")
+    out = np.full((n, c, size, size), fill, dtype=x.dtype)
+    for i, (t, l) in enumerate(offsets):
+        out[i, :, t:t + h, l:l + w] = x[i]
+    return out
+
+
+def random_place(x, size: int, rng=None, fill: float = 0.0):
+    """Put each image of x (N, C, h, w) at a uniformly random position of a ``size`` x
+    ``size`` canvas (see :func:`place_on_canvas`). Returns (out, offsets (N, 2))."""
+    x, rng = _batch(x), _rng(rng)
+    h, w = x.shape[-2:]
+    offsets = np.stack([rng.integers(0, size - h + 1, len(x)),
+                        rng.integers(0, size - w + 1, len(x))], axis=1)
+    return place_on_canvas(x, size, offsets, fill), offsets

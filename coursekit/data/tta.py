@@ -24,6 +24,15 @@ TTA_VIEWS = {
 }
 """Name -> function of a batch (N, C, H, W) giving one test-time view."""
 
+def shift_views(max_shift: int = 1) -> list:
+    """Every shift (dx, dy) with ``|dx|, |dy| <= max_shift`` pixels as TTA views (the identity
+    included): ``(2 max_shift + 1)^2`` callables, for ``predict_tta(views=shift_views(1))``."""
+    if not isinstance(max_shift, int) or max_shift < 0:
+        raise ValueError(f"max_shift={max_shift!r}: expected an int >= 0 (pixels)")
+    r = range(-max_shift, max_shift + 1)
+    return [_shift(dx, dy) for dy in r for dx in r]
+
+
 _VIEW_SETS = {"flips": ("identity", "hflip"),
               "shifts": ("identity", "shift_left", "shift_right", "shift_up", "shift_down"),
               "flips+shifts": ("identity", "hflip", "shift_left", "shift_right", "shift_up",

@@ -102,17 +102,34 @@ def show_mixed_batch(x, y_soft, class_names=None, n: int = 6, title: str | None 
 
 def plot_tta_gain(accuracies: dict, ax=None, title: str | None = None):
     """Bar chart of test accuracy (fraction) per prediction method, e.g.
-    ``{"plain": 0.81, "TTA flips": 0.83}``. Returns the figure."""
+    ``{"plain": 0.81, "TTA flips": 0.83}``; or grouped bars for several models,
+    ``{model: {method: accuracy or per-seed list}}`` (bar = mean, error bar = min..max over
+    seeds). Returns the figure."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3))
-    names, vals = list(accuracies), [100 * float(v) for v in accuracies.values()]
-    bars = ax.bar(names, vals, color=[f"C{i}" for i in range(len(vals))])
-    for b, v in zip(bars, vals):
-        ax.text(b.get_x() + b.get_width() / 2, v, f"{v:.1f}", ha="center", va="bottom")
-    lo = max(0.0, min(vals) - 10)
-    ax.set_ylim(lo, min(100.0, max(vals) + 5))
+        _, ax = plt.subplots(figsize=(5, 3) if not _nested(accuracies) else (7.5, 3.4))
+    groups = accuracies if _nested(accuracies) else {m: {"accuracy": v} for m, v in accuracies.items()}
+    methods = list(next(iter(groups.values())))
+    width = 0.8 / len(methods)
+    every = []
+    for j, m in enumerate(methods):
+        for g, (model, accs) in enumerate(groups.items()):
+            v = 100 * np.atleast_1d(np.asarray(accs[m], dtype=float))
+            every += list(v)
+            x = g + (j - (len(methods) - 1) / 2) * width
+            ax.bar(x, v.mean(), width, color=f"C{j}", label=m if g == 0 else None,
+                   yerr=[[v.mean() - v.min()], [v.max() - v.mean()]] if len(v) > 1 else None,
+                   capsize=3)
+            ax.text(x, v.max(), f"{v.mean():.1f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(groups)), list(groups))
+    ax.set_ylim(max(0.0, min(every) - 10), min(100.0, max(every) + 6))
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title or "test-time augmentation")
     ax.grid(axis="y", alpha=0.3)
+    if len(groups) > 1:
+        ax.legend(fontsize=8, loc="lower right")
     ax.figure.tight_layout()
     return ax.figure
+
+
+def _nested(accuracies: dict) -> bool:
+    return bool(accuracies) and all(isinstance(v, dict) for v in accuracies.values())
