@@ -5,6 +5,8 @@
   whose submodule names follow torchvision so torchvision's weights load into them,
 - :func:`fc_to_conv`: a classifier's linear layers as convolutions, so the trained network
   slides over a larger image in one forward pass (OverFeat / FCN),
+- :func:`deep_cnn`: a 20-layer plain net and its residual twin (:class:`ConvPair`), for
+  gradient flow at initialization and training curves,
 - :class:`ConvAutoencoder` (strided convs down, transposed convs up) and :class:`SegNet`
   (per-pixel prediction), with :func:`fit_dense` to train them.
 """
@@ -116,6 +118,48 @@ class BasicBlock(nn.Module):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return self.relu(out + identity)
+
+
+# ----------------------------------------------------------------------------- plain vs residual
+class ConvPair(nn.Module):
+    """Two 3x3 convolutions (width -> width, padding 1) with ReLUs, no normalization:
+    ``relu(conv2(relu(conv1(x))))``, or with ``residual=True``
+    ``relu(conv2(relu(conv1(x))) + x)``. (N, width, H, W) -> (N, width, H, W)."""
+
+    def __init__(self, width: int, residual: bool):
+        super().__init__()
+        self.residual = residual
+        self.conv1 = nn.Conv2d(width, width, 3, padding=1)
+        self.conv2 = nn.Conv2d(width, width, 3, padding=1)
+
+    def forward(self, x):
+        out = self.conv2(torch.relu(self.conv1(x)))
+        return torch.relu(out + x if self.residual else out)
+
+
+def deep_cnn(depth: int = 20, width: int = 16, residual: bool = False, in_channels: int = 1,
+             num_classes: int = 10, init: str = "default") -> nn.Sequential:
+    """A ``depth``-layer CNN counted like ResNet-20: a stem conv, (depth - 2) / 2
+    :class:`ConvPair` blocks, global average pooling, one linear layer. No BatchNorm, so
+    that what the shortcuts change is visible.
+
+    (N, in_channels, H, W) -> (N, num_classes). ``residual`` switches every block's identity
+    shortcut on; the layers and parameter count are identical either way. ``init``:
+    ``"default"`` (PyTorch's layer defaults) or ``"he"`` (Kaiming normal for ReLU, zero biases).
+    """
+    if depth < 4 or depth % 2:
+        raise ValueError(f"depth must be an even number >= 4 (stem + pairs + head), got {depth}")
+    if init not in ("default", "he"):
+        raise ValueError(f"init must be 'default' or 'he', got {init!r}")
+    blocks = [ConvPair(width, residual) for _ in range((depth - 2) // 2)]
+    net = nn.Sequential(nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU(), *blocks,
+                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, num_classes))
+    if init == "he":
+        for m in net.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+    return net
 
 
 # ----------------------------------------------------------------------------- DenseNet

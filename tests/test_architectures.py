@@ -103,3 +103,27 @@ def test_autoencoder_and_segnet_shapes_and_learning():
                        batch_size=8, lr=1e-2, progress=False)
     assert losses[-1] < losses[0]
     assert iou(seg(xs).detach(), masks) > max(before, 0.8)
+
+
+def test_deep_cnn_plain_and_residual_twins():
+    from coursekit.architectures import ConvPair, deep_cnn
+    from coursekit.signal_propagation import weight_grad_norms
+    torch.manual_seed(0)
+    plain = deep_cnn(20, width=4, residual=False)
+    torch.manual_seed(0)
+    res = deep_cnn(20, width=4, residual=True)
+    convs = [m for m in plain.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert len(convs) == 20 and sum(isinstance(m, ConvPair) for m in plain) == 9
+    assert sum(p.numel() for p in plain.parameters()) == sum(p.numel() for p in res.parameters())
+    x, y = torch.rand(8, 1, 8, 8), torch.arange(8) % 10
+    assert plain(x).shape == res(x).shape == (8, 10)
+    # same weights: the only difference is the shortcut; it carries the gradient to layer 1
+    g_plain, g_res = weight_grad_norms(plain, x, y), weight_grad_norms(res, x, y)
+    first = next(iter(g_plain))
+    assert g_res[first] > 100 * g_plain[first]
+    he = deep_cnn(20, width=4, init="he")
+    assert all(float(m.bias.abs().sum()) == 0 for m in he.modules() if isinstance(m, nn.Conv2d))
+    with pytest.raises(ValueError, match="depth"):
+        deep_cnn(7)
+    with pytest.raises(ValueError, match="init"):
+        deep_cnn(init="xavier")
