@@ -80,3 +80,19 @@ print("ok")
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+# The NumPy lessons run where torch is not installed (lesson 04 still imports torch for its
+# timing comparison, so only 03 is held to it for now).
+TORCH_FREE_LESSONS = ["03"]
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("number", TORCH_FREE_LESSONS)
+def test_numpy_lessons_execute_without_torch(number, tmp_path, monkeypatch):
+    from coursekit.lessons import execute, lesson_paths
+    path = next(p for p in lesson_paths() if p.name.startswith(number))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(NO_TORCH), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    run = execute(path, tmp_path, fast=True, cell_timeout=600)
+    assert run.ok, f"{path.name} without torch: {run.status} (executed copy: {run.output})"
