@@ -250,7 +250,6 @@ def find_nonfinite(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = N
                 first["backward"] = (mname, type(mod).__name__)
         return hook
 
-    was = model.training
     try:
         for mname, mod in leaves(model):
             hooks.forward(mod, fwd_hook(mname))
@@ -296,7 +295,6 @@ def find_nonfinite(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = N
         op = str(err).split("\n")[0]
     finally:
         model.zero_grad(set_to_none=True)
-        model.train(was)
     layer, kind = first.get("backward", (bad_grad[0] if bad_grad else None, None))
     where = f"layer {layer!r} ({kind})" if kind else f"parameter {layer!r}"
     msg = f"backward pass: {where} is the first to produce NaN/Inf gradients"
