@@ -28,7 +28,7 @@ from torch import nn
 
 __all__ = ["weight_values", "grad_values", "activation_values", "dead_relu_fraction",
            "update_ratio_verdict", "update_ratio_report", "RunDiagnosis", "diagnose_run",
-           "HEALTHY_BAND"]
+           "HEALTHY_BAND", "loss_three_ways"]
 
 HEALTHY_BAND = (1e-3, 1e-2)
 """The lectures' healthy update/weight ratio: 1e-3 to 1e-2 ("about 1%"; for SGD)."""
@@ -209,4 +209,31 @@ def diagnose_run(history, dead: dict | None = None, num_classes: int | None = No
         text = "healthy: updates in the band, the loss below chance, few dead ReLUs"
     out = RunDiagnosis(text)
     out.evidence = ev
+    return out
+
+
+def loss_three_ways(model: nn.Module, train_loader, val_loader, epochs: int, optimizer,
+                    clean_train_loader=None) -> dict:
+    """Train ``model`` epoch by epoch and measure its loss and accuracy three ways per epoch:
+
+    - ``"train (running)"``: what ``fit`` records, the mean over the epoch's batches in train
+      mode (dropout active), while the weights still change during the epoch;
+    - ``"train (end of epoch)"``: the training set evaluated after the epoch in eval mode
+      (``clean_train_loader``, default ``train_loader``);
+    - ``"validation"``: the validation set after the epoch, in eval mode.
+
+    Returns ``{"loss": {name: [per epoch]}, "acc": {name: [per epoch]}}``. The first two
+    differ by the two reasons a validation loss can sit *below* the training loss.
+    """
+    from .train import evaluate, fit
+    clean = clean_train_loader if clean_train_loader is not None else train_loader
+    names = ("train (running)", "train (end of epoch)", "validation")
+    out = {"loss": {n: [] for n in names}, "acc": {n: [] for n in names}}
+    for _ in range(int(epochs)):
+        h = fit(model, train_loader, None, 1, optimizer, progress=False)
+        ends = (evaluate(model, clean), evaluate(model, val_loader))
+        for n, (loss, acc) in zip(names, [(h.train_loss[-1], h.train_acc[-1])]
+                                  + [(e["loss"], e["accuracy"]) for e in ends]):
+            out["loss"][n].append(loss)
+            out["acc"][n].append(acc)
     return out

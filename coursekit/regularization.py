@@ -4,7 +4,15 @@
 conv kernels and linear matrices) are penalized, not biases or BatchNorm's gamma/beta,
 as is usual. :func:`l2_penalty` uses ``lam/2 * ||w||^2`` so that its gradient is
 ``lam * w``: adding it to the loss equals SGD's ``weight_decay=lam``
-(``tests/test_regularization.py`` checks this).
+(``tests/test_regularization.py`` checks this) for SGD, with or without momentum. Under
+Adam it does not: the penalty's gradient is divided by Adam's running RMS like every
+gradient, so weights with large gradients are hardly decayed; AdamW decouples the decay
+(``coursekit.optim.Adam(decoupled=True)``).
+
+L1 in the loss (:func:`l1_penalty`) gives the subgradient ``lam * sign(w)``: it pushes small
+weights towards 0 but steps over it, so they end up *near* zero, not at it. Exact zeros come
+from the **proximal** (soft-threshold) step, :class:`ProximalL1`: after each optimizer step,
+``w <- sign(w) * max(|w| - lr * lam, 0)``.
 """
 from __future__ import annotations
 
@@ -12,7 +20,7 @@ import torch
 from torch import nn
 
 __all__ = ["penalized_parameters", "l2_penalty", "l1_penalty", "elastic_net_penalty",
-           "make_penalty", "sparsity"]
+           "make_penalty", "sparsity", "soft_threshold_", "ProximalL1", "exact_zero_fraction"]
 
 
 def penalized_parameters(model: nn.Module, include_bias: bool = False) -> list:
@@ -71,3 +79,58 @@ def sparsity(model: nn.Module, threshold: float = 1e-3) -> float:
     total = sum(p.numel() for p in ps)
     small = sum(int((p.detach().abs() < threshold).sum()) for p in ps)
     return small / max(total, 1)
+
+
+def exact_zero_fraction(model: nn.Module) -> float:
+    """Fraction of penalized weights that are exactly 0."""
+    ps = penalized_parameters(model)
+    return sum(int((p.detach() == 0).sum()) for p in ps) / max(sum(p.numel() for p in ps), 1)
+
+
+@torch.no_grad()
+def soft_threshold_(params, threshold: float) -> None:
+    """In place ``w <- sign(w) * max(|w| - threshold, 0)``: the proximal step of
+    ``threshold * |w|``. Weights within ``threshold`` of 0 become exactly 0."""
+    if threshold < 0:
+        raise ValueError(f"threshold must be >= 0, got {threshold!r}")
+    for p in params:
+        p.copy_(p.sign() * (p.abs() - threshold).clamp_min(0))
+
+
+class ProximalL1:
+    """Proximal gradient for an L1 penalty: wrap an ``optimizer`` so that after each of its
+    steps the penalized weights of ``model`` are soft-thresholded by ``lr * lam``.
+
+    Use it in place of the optimizer (``fit(..., optimizer=ProximalL1(opt, model, lam))``) and
+    leave the L1 term *out* of the loss. Gives exact zeros, unlike the subgradient of
+    :func:`l1_penalty`.
+    """
+
+    def __init__(self, optimizer, model: nn.Module, lam: float, include_bias: bool = False):
+        _check_lam(lam)
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"optimizer must be a torch optimizer, got {type(optimizer).__name__}")
+        self.optimizer, self.lam = optimizer, float(lam)
+        self.params = penalized_parameters(model, include_bias)
+
+    @property
+    def param_groups(self):
+        return self.optimizer.param_groups
+
+    @property
+    def state(self):
+        return self.optimizer.state
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.optimizer.zero_grad(set_to_none=set_to_none)
+
+    def step(self, closure=None):
+        loss = self.optimizer.step(closure)
+        soft_threshold_(self.params, self.param_groups[0]["lr"] * self.lam)
+        return loss
+
+    def state_dict(self) -> dict:
+        return self.optimizer.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.optimizer.load_state_dict(state)

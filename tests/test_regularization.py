@@ -65,6 +65,32 @@ def test_l1_makes_weights_sparse_and_l2_shrinks_them():
     assert reg.sparsity(l1, 0.01) > reg.sparsity(plain, 0.01) + 0.3
 
 
+def test_proximal_l1_gives_exact_zeros_and_the_subgradient_does_not():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 20, generator=g)
+    y = x[:, :3].sum(1, keepdim=True) + 0.5 * torch.randn(200, 1, generator=g)
+
+    def train(proximal):
+        torch.manual_seed(1)
+        lin = nn.Linear(20, 1)
+        opt = torch.optim.SGD(lin.parameters(), lr=0.05)
+        opt = reg.ProximalL1(opt, lin, 0.05) if proximal else opt
+        for _ in range(400):
+            opt.zero_grad()
+            loss = nn.functional.mse_loss(lin(x), y)
+            (loss if proximal else loss + reg.l1_penalty(lin, 0.05)).backward()
+            opt.step()
+        return lin
+
+    sub, prox = train(False), train(True)
+    assert reg.exact_zero_fraction(sub) == 0.0               # near zero, never at it
+    assert reg.exact_zero_fraction(prox) >= 0.5              # 17 of 20 inputs are noise
+    assert (prox.weight[0, :3].abs() > 0.5).all()            # the 3 that matter survive
+    w = torch.tensor([-0.3, -0.05, 0.0, 0.02, 0.4])
+    reg.soft_threshold_([w], 0.1)
+    torch.testing.assert_close(w, torch.tensor([-0.2, 0.0, 0.0, 0.0, 0.3]))
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="lam"):
         reg.l2_penalty(_net(), -1)
@@ -74,3 +100,5 @@ def test_bad_input():
         reg.make_penalty("l3", 0.1)
     with pytest.raises(TypeError, match="Module"):
         reg.l1_penalty([torch.zeros(2)], 0.1)
+    with pytest.raises(TypeError, match="optimizer"):
+        reg.ProximalL1("sgd", _net(), 0.1)

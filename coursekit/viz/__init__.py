@@ -42,6 +42,8 @@ EXPORTS = {
     "plot_step_losses": "curves",
     "plot_train_val_gap": "curves",
     "plot_update_ratios": "curves",
+    "plot_step_update_ratios": "curves",
+    "plot_loss_views": "curves",
     "smooth": "curves",
     "plot_distributions": "distributions",
     "plot_coarse_to_fine": "hpsearch",

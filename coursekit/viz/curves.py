@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 __all__ = ["smooth", "plot_lr_finder", "plot_step_losses", "plot_update_ratios",
-           "plot_train_val_gap"]
+           "plot_train_val_gap", "plot_step_update_ratios", "plot_loss_views"]
 
 
 def smooth(values, beta: float = 0.9) -> np.ndarray:
@@ -117,5 +117,59 @@ def plot_train_val_gap(histories: dict, metric: str = "acc", axes=None):
             ax.set_ylim(0, 102)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    axes[0].figure.tight_layout()
+    return axes[0].figure
+
+
+def plot_step_update_ratios(histories: dict, steps: int = 300, healthy=(1e-3, 1e-2), axes=None):
+    """Per-step update/weight ratio of every layer over the first ``steps`` steps
+    (``History.step_update_ratio``), one panel per run ``{label: history}``, shared log y
+    axis, the healthy band shaded. Zeros (a layer that no longer moves) are drawn at the
+    bottom of the axis. Returns the figure."""
+    n = len(histories)
+    if n == 0:
+        raise ValueError("histories is empty")
+    if axes is None:
+        _, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), squeeze=False, sharey=True)
+        axes = axes[0]
+    floor = 1e-7
+    for ax, (label, h) in zip(axes, histories.items()):
+        ratios = h["step_update_ratio"] if isinstance(h, dict) else h.step_update_ratio
+        if not ratios:
+            raise ValueError(f"{label}: no per-step ratios; train with coursekit.train.fit")
+        for j, (layer, vals) in enumerate(ratios.items()):
+            v = np.maximum(np.asarray(vals[:steps], dtype=float), floor)
+            ax.plot(np.arange(1, len(v) + 1), v, lw=1, color=f"C{j}", label=layer)
+        ax.axhspan(*healthy, color="C2", alpha=0.12, label=f"band {healthy[0]:.0e}..{healthy[1]:.0e}")
+        ax.set_yscale("log")
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("optimizer step")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel("||update|| / ||weights|| (per step)")
+    axes[0].legend(fontsize=7)
+    axes[0].figure.suptitle(f"Update/weight ratio of each layer, first {steps} steps")
+    axes[0].figure.tight_layout()
+    return axes[0].figure
+
+
+def plot_loss_views(curves: dict, axes=None, title: str | None = None):
+    """Loss (left) and accuracy (right) per epoch for several measurements of the same run,
+    ``{"loss": {name: [...]}, "acc": {name: [...]}}`` (e.g. from
+    ``coursekit.monitor.loss_three_ways``). Returns the figure."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, key, ylabel in ((axes[0], "loss", "cross-entropy loss"), (axes[1], "acc", "accuracy (%)")):
+        for i, (name, vals) in enumerate(curves[key].items()):
+            v = np.asarray(vals, dtype=float) * (100 if key == "acc" else 1)
+            ax.plot(np.arange(1, len(v) + 1), v, "-o", ms=3, color=f"C{i}", label=name)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.set_yscale("log" if key == "loss" else "linear")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    axes[0].set_title("Loss per epoch")
+    axes[1].set_title("Accuracy per epoch")
+    if title:
+        axes[0].figure.suptitle(title)
     axes[0].figure.tight_layout()
     return axes[0].figure
