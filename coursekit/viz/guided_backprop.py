@@ -9,7 +9,7 @@ from torch import nn
 
 from ..torchutil import Hooks, eval_mode
 from ._model import as_input, as_targets
-from .saliency import input_gradient
+from .saliency import input_gradient, reduce_channels
 
 
 class _GuidedGate(torch.autograd.Function):
@@ -30,12 +30,13 @@ def _gate(module, inputs, output):
     return _GuidedGate.apply(output)
 
 
-def guided_backprop(model: nn.Module, x, target=None) -> np.ndarray:
-    """Guided-backprop attribution of ``target`` for ``x`` (N, C, H, W); returns (N, C, H, W).
+def guided_backprop(model: nn.Module, x, target=None, reduce: str | None = None) -> np.ndarray:
+    """Guided-backprop attribution of ``target`` for ``x`` (N, C, H, W); returns (N, C, H, W),
+    or (N, H, W) with ``reduce="max"``/``"abs"`` (as :func:`coursekit.viz.saliency.saliency`).
 
     Only ``nn.ReLU`` modules are modified (as in captum): ReLUs called as functions inside
     ``forward`` (``F.relu``) stay plain and the result then equals ordinary gradients there.
-    Use :func:`coursekit.viz.saliency.reduce_channels` or ``np.abs(m).max(1)`` for a heat map.
+    Pass ``reduce="max"`` for a heat map (max |g| over channels).
     """
     x = as_input(x, model)
     relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
@@ -49,4 +50,4 @@ def guided_backprop(model: nn.Module, x, target=None) -> np.ndarray:
             for m in relus:
                 h.forward(m, _gate)
             g = input_gradient(model, x, t)
-    return g.cpu().numpy()
+    return reduce_channels(g, reduce).cpu().numpy()

@@ -18,7 +18,7 @@ def _methods():
         "CAM": lambda m, x, t, layer: viz.cam(m, x, t),
         "saliency": lambda m, x, t, layer: viz.saliency(m, x, t),
         "SmoothGrad": lambda m, x, t, layer: viz.saliency(m, x, t, smooth=True, n_samples=16),
-        "guided backprop": lambda m, x, t, layer: viz.guided_backprop(m, x, t),
+        "guided backprop": lambda m, x, t, layer: viz.guided_backprop(m, x, t, reduce="max"),
         "occlusion": lambda m, x, t, layer: viz.occlusion(m, x, t, window=8, stride=4, baseline=0.5),
     }
 
@@ -77,7 +77,7 @@ class VisualizationExplorer(widgets.VBox):
         except ValueError as e:            # e.g. CAM on a model without GAP -> linear
             self.info.value = f"<b>{html.escape(self.method.value)}</b>: {html.escape(str(e))}"
             return
-        self.heatmap = np.abs(hm).max(0) if hm.ndim == 3 else hm
+        self.heatmap = hm                  # (H, W): every method returns one map per image
         fig, ax = plt.subplots(figsize=(3.2, 3.2))
         overlay(x[0], self.heatmap, ax=ax, alpha=self.alpha.value,
                 title=f"{self.method.value} for '{self.classes[t]}'")
