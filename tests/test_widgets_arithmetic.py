@@ -177,3 +177,23 @@ def test_param_bars_of_a_summary():
         param_bars(stack_summary((3, 8, 8), [("relu",)]))
     import matplotlib.pyplot as plt
     plt.close("all")
+
+
+def test_conv_diagrams_draw_what_nn_and_arithmetic_compute():
+    import numpy as np
+    from coursekit import arithmetic as ar
+    from coursekit.viz.conv_diagrams import plot_border_effect, plot_signals, repeated_blur, show_kernel_responses
+    fig = plot_signals({"x": np.arange(5.0), "y": np.ones(3)})
+    assert [ax.get_title() for ax in fig.axes] == ["x (5 samples)", "y (3 samples)"]
+    img = np.random.default_rng(0).random((12, 10))
+    fig = show_kernel_responses(img, {"blur": np.ones((3, 3)) / 9, "edge": [[-1, 0, 1]] * 3})
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:3] == ["input 12×10", "blur: 10×8", "edge: 10×8"]
+    assert fig.axes[2].images[0].get_cmap().name == "RdBu_r"     # signed: diverging, with a colorbar
+    blurred = repeated_blur(np.ones((9, 9)), 3, times=2)
+    assert blurred.shape == (9, 9) and blurred[4, 4] == 1.0 and blurred[0, 0] < 0.5
+    c = ar.read_counts(6, 3)
+    fig = plot_border_effect(np.outer(c, c), blurred)
+    assert "windows reading" in fig.axes[-1].get_ylabel()
+    import matplotlib.pyplot as plt
+    plt.close("all")

@@ -1,8 +1,10 @@
 """A minimal training loop for NumPy models: minibatch SGD-style training with a history.
 
 The :class:`Trainer` records, per iteration, the loss, the learning rate and the
-update/weight ratio ``||lr * update|| / ||w||`` of every parameter (a healthy value is
-around 1e-3), and per epoch the training and validation accuracy.
+update/weight ratio ``||lr * update|| / ||w||`` of every parameter (the lecture's rule of
+thumb for SGD: around 1e-3; with Adam the ratio is about ``lr / rms(w)`` whatever the
+gradient, so it mostly shows the learning rate), and per epoch the training and validation
+accuracy. :func:`fit_seeds` repeats a run over seeds, for comparisons with a spread.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ class TrainHistory:
     loss: list = field(default_factory=list)            # per iteration
     lr: list = field(default_factory=list)              # per iteration
     update_ratio: dict = field(default_factory=dict)    # param name -> list per iteration
+    weight_rms: dict = field(default_factory=dict)      # param name -> rms(w) after each recorded update
+    ratio_steps: list = field(default_factory=list)     # iteration index of each recorded ratio
     train_acc: list = field(default_factory=list)       # per epoch
     val_acc: list = field(default_factory=list)         # per epoch
     epoch_seconds: list = field(default_factory=list)   # per epoch
@@ -76,8 +80,11 @@ class Trainer:
         opt.step()
         if record:
             for k, v in model.params.items():
-                ratio = np.linalg.norm(v - before[k]) / (np.linalg.norm(v) + 1e-12)
+                norm = np.linalg.norm(v)
+                ratio = np.linalg.norm(v - before[k]) / (norm + 1e-12)
                 h.update_ratio.setdefault(k, []).append(float(ratio))
+                h.weight_rms.setdefault(k, []).append(float(norm / np.sqrt(v.size)))
+            h.ratio_steps.append(self.iteration)
         h.loss.append(float(loss))
         h.lr.append(opt.lr)
         self.iteration += 1
@@ -120,3 +127,36 @@ class Trainer:
             if bar is not None:
                 bar.close()
         return self.history
+
+
+def dataset_loss(model, x, y, loss_fn=softmax_cross_entropy, batch_size: int = 256) -> float:
+    """Mean loss of ``model`` (in eval mode) over ``x: (N, ...)``, ``y: (N,)``."""
+    was = model.training
+    model.train(False)
+    try:
+        total = 0.0
+        for i in range(0, len(x), batch_size):
+            total += loss_fn(model.forward(x[i:i + batch_size]), y[i:i + batch_size])[0] * len(x[i:i + batch_size])
+    finally:
+        model.train(was)
+    return float(total / len(x))
+
+
+def fit_seeds(build_model, build_optimizer, x_train, y_train, x_val=None, y_val=None, *,
+              seeds=(0, 1, 2), epochs: int = 1, batch_size: int = 64, schedule=None) -> list:
+    """Train one fresh model per seed; returns a list of ``(model, TrainHistory)``.
+
+    build_model(seed) -> model; build_optimizer(model) -> optimizer; schedule: None or
+    ``total_steps -> (step -> lr)`` (built per run, since it needs the run's length). The
+    seed sets both the initial weights and the minibatch order.
+    """
+    steps = epochs * -(-len(x_train) // batch_size)
+    runs = []
+    for seed in seeds:
+        model = build_model(seed)
+        trainer = Trainer(model, build_optimizer(model), batch_size=batch_size, seed=seed,
+                          schedule=schedule(steps) if schedule is not None else None,
+                          ratio_every=10)
+        runs.append((model, trainer.fit(x_train, y_train, x_val, y_val, epochs=epochs,
+                                        progress=False)))
+    return runs

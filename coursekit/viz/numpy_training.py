@@ -15,7 +15,7 @@ def _smooth(values, beta=0.9):
 def plot_numpy_training(history, title: str | None = None, healthy=(1e-4, 1e-2)):
     """Three panels from a ``TrainHistory``: loss per iteration (raw and smoothed),
     train/validation accuracy per epoch, and the per-parameter update/weight ratio
-    (log scale, the healthy band around 1e-3 shaded). Returns the Figure."""
+    (log scale, the lecture's rule-of-thumb band for SGD, 1e-4 to 1e-2, shaded). Returns the Figure."""
     import matplotlib.pyplot as plt
 
     fig, (ax_l, ax_a, ax_r) = plt.subplots(1, 3, figsize=(14, 3.8))
@@ -38,7 +38,7 @@ def plot_numpy_training(history, title: str | None = None, healthy=(1e-4, 1e-2))
             continue  # weights only (biases start at 0: their ratio is meaningless early)
         x = np.linspace(1, n_iter, len(vals))
         ax_r.plot(x, vals, label=name, lw=1)
-    ax_r.axhspan(*healthy, color="C2", alpha=0.1, label="healthy (~1e-3)")
+    ax_r.axhspan(*healthy, color="C2", alpha=0.1, label="lecture's band for SGD")
     ax_r.set_yscale("log")
     ax_r.set(xlabel="iteration", ylabel="||Δw|| / ||w|| (update / weight)", title="Update/weight ratio")
     ax_r.legend(fontsize=8)
@@ -69,5 +69,66 @@ def plot_timings(seconds: dict, title: str = "Same convolution, three implementa
     ax.invert_yaxis()
     ax.set(xlabel=f"time per call ({unit}, log scale)", title=title)
     ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig
+
+
+def plot_ratio_vs_lr(history, healthy=(1e-4, 1e-2)):
+    """Two panels on one iteration axis from a ``TrainHistory``: the learning rate (left) and,
+    per weight, the update/weight ratio (solid) beside ``lr / rms(w)`` (dashed, same colour),
+    what Adam's ratio is close to whatever the gradient. Log scales. Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    steps = np.asarray(history.ratio_steps)
+    lr = np.asarray(history.lr)
+    if len(steps) == 0:
+        raise ValueError("history has no recorded update ratios (Trainer(ratio_every=...))")
+    fig, (ax_lr, ax_r) = plt.subplots(1, 2, figsize=(13, 4), sharex=True)
+    ax_lr.plot(np.arange(len(lr)), lr, color="k")
+    ax_lr.set(yscale="log", xlabel="iteration", ylabel="learning rate", title="Learning rate (schedule)")
+    for i, name in enumerate(k for k in history.update_ratio if k.endswith("w")):
+        ratio = np.asarray(history.update_ratio[name])
+        pred = lr[steps] / np.asarray(history.weight_rms[name])
+        ax_r.plot(steps, ratio, color=f"C{i}", lw=1, label=f"{name}: ||Δw|| / ||w||")
+        ax_r.plot(steps, pred, color=f"C{i}", lw=1, ls="--", label=f"{name}: lr / rms(w)")
+    ax_r.axhspan(*healthy, color="C2", alpha=0.08, label="lecture's band for SGD")
+    ax_r.set(yscale="log", xlabel="iteration", ylabel="ratio (log scale)",
+             title="Update/weight ratio beside lr / rms(w)")
+    ax_r.legend(fontsize=7, ncol=2)
+    for ax in (ax_lr, ax_r):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_seed_runs(runs: dict, title: str | None = None):
+    """Compare training runs repeated over seeds: ``{label: [TrainHistory, ...]}``.
+
+    Left: minibatch loss (smoothed), mean over seeds with the min-max band (log scale).
+    Right: validation accuracy per epoch, mean with the min-max band. Returns the Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if not runs:
+        raise ValueError("runs is empty: pass {label: [TrainHistory, ...]}")
+    fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(13, 4))
+    for i, (label, hists) in enumerate(runs.items()):
+        losses = np.array([_smooth(h.loss) for h in hists])
+        it = np.arange(1, losses.shape[1] + 1)
+        ax_l.plot(it, losses.mean(0), color=f"C{i}", label=f"{label} ({len(hists)} seeds)")
+        ax_l.fill_between(it, losses.min(0), losses.max(0), color=f"C{i}", alpha=0.15)
+        acc = np.array([h.val_acc for h in hists])
+        ep = np.arange(1, acc.shape[1] + 1)
+        ax_a.plot(ep, acc.mean(0), "o-", color=f"C{i}", ms=3, label=label)
+        ax_a.fill_between(ep, acc.min(0), acc.max(0), color=f"C{i}", alpha=0.15)
+    ax_l.set(yscale="log", xlabel="iteration", ylabel="cross-entropy loss (smoothed, log scale)",
+             title="Training loss: mean and min-max over seeds")
+    ax_a.set(xlabel="epoch", ylabel="validation accuracy", title="Validation accuracy: mean and min-max")
+    ax_l.legend(fontsize=8)
+    ax_a.legend(fontsize=8)
+    for ax in (ax_l, ax_a):
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
