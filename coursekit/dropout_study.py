@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .metrics import roc_curve
+from .torchutil import Hooks, eval_mode
 
 __all__ = ["unit_ablation", "error_detection_auc"]
 
@@ -30,8 +31,6 @@ def unit_ablation(model: nn.Module, module: nn.Module, x: torch.Tensor, y: torch
     if not any(m is module for m in model.modules()):
         raise ValueError("module must be a submodule of model (e.g. model[3])")
     loss_fn = loss if loss is not None else nn.functional.cross_entropy
-    was = [(m, m.training) for m in model.modules()]
-    model.eval()
     state = {"unit": None, "width": None}
 
     def hook(mod, inputs, out):
@@ -42,17 +41,13 @@ def unit_ablation(model: nn.Module, module: nn.Module, x: torch.Tensor, y: torch
         out[:, state["unit"]] = 0
         return out
 
-    handle = module.register_forward_hook(hook)
     out = []
-    try:
+    with eval_mode(model), Hooks() as hooks:
+        hooks.forward(module, hook)
         base = float(loss_fn(model(x), y))
         for j in range(state["width"]):
             state["unit"] = j
             out.append(float(loss_fn(model(x), y)) - base)
-    finally:
-        handle.remove()
-        for m, mode in was:
-            m.training = mode
     return np.array(out)
 
 
