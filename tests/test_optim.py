@@ -124,3 +124,19 @@ def test_optimizer_path_rejects_unknown_surface():
     with pytest.raises(ValueError, match="start"):
         optim.optimizer_path(lambda x, y: x * x + y * y)
     assert math.isclose(optim.rosenbrock(1.0, 1.0), 0.0)
+
+
+def test_lesson_10_shows_each_update_rule_in_code():
+    """Lesson 10 prints ``inspect.getsource`` of the rules; the rules must be in what it prints."""
+    import inspect
+
+    import nbformat
+    from conftest import ROOT
+
+    sgd, adam = inspect.getsource(optim.SGD.update), inspect.getsource(optim.Adam.update)
+    assert 'state["velocity"].mul_(mu).add_(g)' in sgd and "g + mu * v" in sgd     # momentum, Nesterov
+    assert "1 - b1 ** t" in adam and "1 - b2 ** t" in adam                          # bias correction
+    assert "w.mul_(1 - lr * wd)" in adam and "g = g + wd * w" in adam               # AdamW vs L2
+    nb = nbformat.read(ROOT / "notebooks" / "10_optimization_and_schedules.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "inspect.getsource(optim.SGD.update)" in code and "inspect.getsource(optim.Adam.update)" in code
