@@ -172,6 +172,7 @@ def test_every_honest_habit_gets_full_marks_in_check(graded, student):
     report, _, tmp = graded
     path = tmp / "submitted" / student / A1 / f"{A1}.ipynb"
     checked = check_notebook(path)
+    assert checked.visible_points == 9 and checked.hidden_points == 11
     assert checked.estimate == checked.visible_points, \
         ([(t.grade_id, t.message) for t in checked.tests if t.passed is False], checked.cell_errors[:3])
     visible_auto = sum(t.score for t in report.results[student].tests if not t.hidden)

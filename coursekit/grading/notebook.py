@@ -133,7 +133,7 @@ class Merged:
     cells: list            # code sources to execute, in order
     tampered: list         # human-readable tampering findings (empty for honest work)
     notes: list            # non-tampering remarks (e.g. a missing answer cell)
-    kinds: list = field(default_factory=list)        # per cell: "answer", "locked" or "extra"
+    kinds: list = field(default_factory=list)        # per cell: "answer", "locked", "release" or "extra"
     origins: list = field(default_factory=list)      # per cell: its index in the student's notebook (or None)
     checkpoints: dict = field(default_factory=dict)  # test id -> number of cells run before that test
 
@@ -144,6 +144,7 @@ def merge(release: list[Cell], student: list[Cell]) -> Merged:
     by_id = {c.grade_id: c for c in release if c.grade_id and c.cell_type == "code"}
     test_src = {normalize(c.source): c.grade_id for c in release if c.is_test}
     locked_src = {normalize(c.source): c.grade_id for c in release if c.is_locked_code}
+    plain_src = {normalize(c.source) for c in release if c.cell_type == "code" and not c.grade_id}
     seen: set = set()
     run, tampered, notes, kinds, origins, checkpoints = [], [], [], [], [], {}
 
@@ -190,8 +191,9 @@ def merge(release: list[Cell], student: list[Cell]) -> Merged:
             seen.add(locked_src[norm])
             add(by_id[locked_src[norm]].source, "locked", pos)
             continue
-        # the student's own extra cell (or an answer cell whose metadata another editor dropped)
-        add(cell.source, "extra", pos)
+        # the student's own extra cell (or an answer cell whose metadata another editor dropped);
+        # an unchanged release cell without grade_id (e.g. a4's training cell) is not scratch
+        add(cell.source, "release" if norm in plain_src else "extra", pos)
     missing_locked = [c for c in release if c.is_locked_code and c.grade_id not in seen]
     for c in release:
         if not c.grade_id or c.grade_id in seen or c.cell_type != "code":
