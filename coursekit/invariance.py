@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from .data import load
+from .data.augment import single_thread
 from .data import numpy_augment as na
 from .data.loaders import ArrayDataset
 from .data.tta import predict_tta, shift_views
@@ -140,6 +141,8 @@ def train_invariance_run(data: ShiftedDigits, augmented: bool, seed: int, epochs
 
 def run_invariance_experiment(data: ShiftedDigits, seeds=(0, 1, 2), epochs: int = 20,
                               **kwargs) -> dict:
-    """``{"no augmentation": [InvarianceRun per seed], "random shifts": [...]}``."""
-    return {name: [train_invariance_run(data, aug, s, epochs, **kwargs) for s in seeds]
-            for name, aug in (("no augmentation", False), ("random shifts", True))}
+    """``{"no augmentation": [InvarianceRun per seed], "random shifts": [...]}``. Runs on one
+    torch thread: the tiny convolutions gain nothing from more, and a busy machine loses a lot."""
+    with single_thread():
+        return {name: [train_invariance_run(data, aug, s, epochs, **kwargs) for s in seeds]
+                for name, aug in (("no augmentation", False), ("random shifts", True))}
