@@ -13,7 +13,10 @@ or :class:`Choice`.
   strongly on the learning rate and weakly on the weight decay, with learning curves and
   noise; :func:`compare_search_methods` runs the three methods on many such tasks;
 - :class:`TinyModelTask`: the same interface backed by a real (small) torch MLP;
-- :func:`cross_validate`: k-fold scores when data are scarce.
+- :func:`cross_validate`: k-fold scores when data are scarce (stratified, shuffled, or
+  *temporal* forward-chaining folds when the data have an order);
+- :func:`scan` / :meth:`SearchResult.edge_warnings`: the best value at the edge of the range
+  searched is flagged ("confirm the range is sufficient").
 """
 from __future__ import annotations
 
@@ -26,7 +29,8 @@ import numpy as np
 
 __all__ = ["LogUniform", "Uniform", "Choice", "Trial", "SearchResult", "grid_search",
            "random_search", "successive_halving", "coarse_to_fine", "SyntheticTask",
-           "compare_search_methods", "TinyModelTask", "cross_validate"]
+           "compare_search_methods", "TinyModelTask", "cross_validate", "Scan", "scan",
+           "edge_warning", "drifting_series", "data_vs_search"]
 
 
 # --------------------------------------------------------------------------- spaces
@@ -137,6 +141,17 @@ class SearchResult:
     def values(self, name: str) -> np.ndarray:
         """Every tried value of hyper-parameter ``name`` (for plots)."""
         return np.array([t.config[name] for t in self.trials])
+
+    def edge_warnings(self) -> list:
+        """One warning per numeric hyper-parameter whose best value is the smallest or the
+        largest value tried: the optimum may lie outside the range searched."""
+        out = []
+        for name, v in self.best.config.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                w = edge_warning(name, self.values(name), v)
+                if w:
+                    out.append(w)
+        return out
 
     def __repr__(self):
         b = self.best
@@ -354,6 +369,56 @@ def compare_search_methods(space: dict, budget: int = 9, max_resource: int = 9,
     return out
 
 
+# --------------------------------------------------------------------------- range checks
+def edge_warning(name: str, tried, best) -> str | None:
+    """A warning when ``best`` is the smallest or largest of the ``tried`` values of ``name``
+    (the optimum may lie beyond the range searched), else None."""
+    tried = np.asarray(tried, dtype=float)
+    if tried.size < 3 or not np.isfinite(best):
+        return None
+    if best >= tried.max():
+        side = "largest"
+    elif best <= tried.min():
+        side = "smallest"
+    else:
+        return None
+    return (f"best {name}={best:.3g} is the {side} value tried: the optimum may lie beyond "
+            f"{tried.min():.3g}..{tried.max():.3g}; extend the range")
+
+
+@dataclass
+class Scan:
+    """Scores of one hyper-parameter over a list of values (e.g. cross-validated)."""
+
+    name: str
+    values: list
+    scores: list            # per value: an array of fold scores (or one number)
+    higher_is_better: bool = True
+
+    @property
+    def means(self) -> np.ndarray:
+        return np.array([float(np.mean(s)) for s in self.scores])
+
+    @property
+    def best_value(self):
+        i = int(np.argmax(self.means) if self.higher_is_better else np.argmin(self.means))
+        return self.values[i]
+
+    @property
+    def warning(self) -> str | None:
+        """:func:`edge_warning` for the best value (None when it lies inside the range)."""
+        return edge_warning(self.name, self.values, self.best_value)
+
+
+def scan(name: str, values, score: Callable, higher_is_better: bool = True) -> Scan:
+    """``score(value)`` (a number or an array of fold scores) for each value; the result
+    flags a best value at the edge of the range (:attr:`Scan.warning`)."""
+    values = list(values)
+    if len(values) < 2:
+        raise ValueError(f"scan({name!r}): give at least 2 values, got {len(values)}")
+    return Scan(name, values, [np.asarray(score(v), dtype=float) for v in values], higher_is_better)
+
+
 # --------------------------------------------------------------------------- a real tiny task
 class TinyModelTask:
     """``objective(config, epochs)`` = validation loss of a small MLP trained with SGD +
@@ -401,13 +466,78 @@ class TinyModelTask:
         return v if math.isfinite(v) else bad
 
 
-def cross_validate(train_and_score: Callable, y, k: int = 5, seed: int = 0) -> np.ndarray:
-    """k-fold cross-validation (stratified by ``y``): ``train_and_score(train_idx, val_idx)``
-    is called once per fold and returns a score; the array of k scores comes back. Use it
-    to tune on small data sets without a separate validation split (the test set stays out)."""
-    from sklearn.model_selection import StratifiedKFold
+def cross_validate(train_and_score: Callable, y, k: int = 5, seed: int = 0,
+                   folds: str = "stratified") -> np.ndarray:
+    """k-fold cross-validation: ``train_and_score(train_idx, val_idx)`` is called once per fold
+    and returns a score; the array of k scores comes back. Use it to tune on small data sets
+    without a separate validation split (the test set stays out).
+
+    folds: ``"stratified"`` (shuffled, class proportions kept; needs class labels ``y``),
+    ``"shuffled"`` (plain shuffled k-fold), or ``"temporal"`` when the examples are in time
+    order: forward chaining, each fold trains on everything *before* its validation block
+    (``sklearn.model_selection.TimeSeriesSplit``), so the model never sees the future.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
     y = np.asarray(y)
     if k < 2 or k > len(y):
         raise ValueError(f"k must be between 2 and the number of examples ({len(y)}), got {k}")
-    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    return np.array([train_and_score(tr, va) for tr, va in folds.split(np.zeros(len(y)), y)])
+    if folds == "stratified":
+        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
+    elif folds == "shuffled":
+        splitter = KFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)))
+    elif folds == "temporal":
+        splitter = TimeSeriesSplit(n_splits=k).split(np.zeros(len(y)))
+    else:
+        raise ValueError(f"folds must be 'stratified', 'shuffled' or 'temporal', got {folds!r}")
+    return np.array([train_and_score(tr, va) for tr, va in splitter])
+
+
+# --------------------------------------------------------------------------- ordered data
+def drifting_series(n: int = 600, drift: float = 3.0, noise: float = 0.3, seed: int = 0):
+    """Examples in time order whose input-output relation drifts (concept drift).
+
+    At time ``t = i / n`` the target is ``y = (1 + drift * t) x + noise``, ``x ~ N(0, 1)``;
+    the features (n, 2) are ``(3 t, x)`` (a timestamp and the input). Neighbours in time share
+    nearly the same relation, so a model validated on examples *between* its training examples
+    (a shuffled split) interpolates, while the future must be extrapolated.
+    Returns ``(features, target)``.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / n
+    x = rng.normal(0, 1, n)
+    y = (1 + drift * t) * x + noise * rng.normal(0, 1, n)
+    return np.stack([3 * t, x], 1), y
+
+
+def data_vs_search(x_train, y_train, x_test, y_test, sizes=(100, 200, 400, 800), base: int = 200,
+                   budgets=(1, 3, 9, 27), seeds=(0, 1, 2), c_range=(1e-4, 1e4)) -> dict:
+    """More data or more tuning? Logistic regression (scikit-learn) on flattened images.
+
+    ``"size"``: test accuracy at the default ``C=1`` for each training-set size (random
+    subsets, one per seed). ``"budget"``: with ``base`` training examples, the test accuracy
+    of the ``C`` chosen by 5-fold cross-validation among ``budget`` log-uniform samples of
+    ``c_range``. Each is ``{value: [accuracy per seed]}``.
+    """
+    from sklearn.linear_model import LogisticRegression
+    xtr, xte = np.asarray(x_train).reshape(len(x_train), -1), np.asarray(x_test).reshape(len(x_test), -1)
+    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    if max(max(sizes), base) > len(xtr):
+        raise ValueError(f"sizes and base must be <= the {len(xtr)} training examples")
+
+    def test_acc(idx, c):
+        return LogisticRegression(C=c, max_iter=1000).fit(xtr[idx], y_train[idx]).score(xte, y_test)
+
+    out = {"size": {n: [] for n in sizes}, "budget": {b: [] for b in budgets}}
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(len(xtr))
+        for n in sizes:
+            out["size"][n].append(test_acc(order[:n], 1.0))
+        idx = order[:base]
+        cs = LogUniform(*c_range).sample(rng, max(budgets))
+        cv = [cross_validate(lambda tr, va, c=c: LogisticRegression(C=c, max_iter=1000)
+                             .fit(xtr[idx][tr], y_train[idx][tr]).score(xtr[idx][va], y_train[idx][va]),
+                             y_train[idx], k=5, seed=seed).mean() for c in cs]
+        for b in budgets:
+            out["budget"][b].append(test_acc(idx, cs[int(np.argmax(cv[:b]))]))
+    return out

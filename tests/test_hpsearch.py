@@ -87,6 +87,35 @@ def test_tiny_model_task_and_cross_validation():
         hp.cross_validate(lambda tr, va: 0.0, y[:10], k=1)
 
 
+def test_edge_of_the_range_is_flagged():
+    sc = hp.scan("C", [0.1, 1.0, 10.0], lambda c: [c, c])           # best at the largest value
+    assert sc.best_value == 10.0 and "largest value tried" in sc.warning and "extend" in sc.warning
+    assert hp.scan("C", [0.1, 1.0, 10.0], lambda c: -abs(np.log10(c))).warning is None
+    assert "smallest" in hp.scan("loss", [1, 2, 3], lambda v: v, higher_is_better=False).warning
+    task = hp.SyntheticTask(lr_opt=0.5, wd_opt=1e-4)                  # optimum beyond the range
+    res = hp.random_search(task, {"lr": hp.LogUniform(1e-5, 1e-2), "weight_decay": hp.LogUniform(1e-6, 1e-1)}, 12)
+    assert any(w.startswith("best lr=") and "largest" in w for w in res.edge_warnings())
+
+
+def test_temporal_folds_never_train_on_the_future():
+    seen = []
+    hp.cross_validate(lambda tr, va: seen.append((tr.max(), va.min())) or 0.0, np.zeros(50), k=4, folds="temporal")
+    assert len(seen) == 4 and all(tr_max < va_min for tr_max, va_min in seen)
+    feats, target = hp.drifting_series(100, seed=1)
+    assert feats.shape == (100, 2) and target.shape == (100,)
+    with pytest.raises(ValueError, match="folds"):
+        hp.cross_validate(lambda tr, va: 0.0, np.zeros(10), k=2, folds="random")
+
+
+def test_data_vs_search_shapes():
+    from sklearn.datasets import load_digits
+    x, y = load_digits(return_X_y=True)
+    r = hp.data_vs_search(x[:300] / 16, y[:300], x[300:400] / 16, y[300:400], sizes=(50, 100),
+                          base=100, budgets=(1, 3), seeds=(0,))
+    assert set(r["size"]) == {50, 100} and set(r["budget"]) == {1, 3}
+    assert all(0 <= a <= 1 for v in r["size"].values() for a in v)
+
+
 def test_bad_space():
     with pytest.raises(TypeError, match="space"):
         hp.random_search(lambda c, r: 0.0, {"lr": (1e-3, 1e-1)}, 3)
