@@ -21,7 +21,7 @@ def test_best_time_is_the_minimum_and_checks_arguments():
     assert len(calls) == 5 and t >= 0
     with pytest.raises(TypeError):
         best_time(3)
-    assert load_average() == load_average() or True
+    assert isinstance(load_average(), float)
 
 
 def test_numpy_vs_torch_forward_rows():
