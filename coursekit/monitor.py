@@ -26,6 +26,8 @@ import math
 import torch
 from torch import nn
 
+from .torchutil import Hooks, eval_mode, model_device
+
 __all__ = ["weight_values", "grad_values", "activation_values", "dead_relu_fraction",
            "update_ratio_verdict", "update_ratio_report", "RunDiagnosis", "diagnose_run",
            "HEALTHY_BAND", "loss_three_ways"]
@@ -37,8 +39,6 @@ HEALTHY_BAND = (1e-3, 1e-2)
 def _check_model(model):
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-from .torchutil import Hooks, eval_mode, model_device
-
 
 
 def weight_values(model: nn.Module) -> dict:
