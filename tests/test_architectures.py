@@ -122,7 +122,7 @@ def test_deep_cnn_plain_and_residual_twins():
     first = next(iter(g_plain))
     assert g_res[first] > 100 * g_plain[first]
     he = deep_cnn(20, width=4, init="he")
-    assert all(float(m.bias.abs().sum()) == 0 for m in he.modules() if isinstance(m, nn.Conv2d))
+    assert all(float(m.bias.detach().abs().sum()) == 0 for m in he.modules() if isinstance(m, nn.Conv2d))
     with pytest.raises(ValueError, match="depth"):
         deep_cnn(7)
     with pytest.raises(ValueError, match="init"):
