@@ -126,7 +126,7 @@ def plot_tta_gain(accuracies: dict, ax=None, title: str | None = None):
     ax.set_title(title or "test-time augmentation")
     ax.grid(axis="y", alpha=0.3)
     if len(groups) > 1:
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper left")
     ax.figure.tight_layout()
     return ax.figure
 
