@@ -3,13 +3,14 @@
 - The **source CNN** ships with coursekit (``coursekit/weights/source_cnn.pt``, trained on
   generated shapes by ``python -m coursekit.pretrain``): :func:`load_source_cnn`.
   Online, torchvision's ImageNet ResNet-18 is one call away: :func:`resnet18_pretrained`.
-- The **target task**: a few labelled handwritten digits (:func:`target_data`), a
-  *different* data set from the source.
+- The **target tasks** (:func:`target_data`): five shapes classes the source never saw
+  (a *similar* data set) and handwritten digits (a *very different* one), with little or a
+  lot of labelled data: the lectures' 2x2 table, measured by :func:`two_by_two`.
 - Three ways to use the source: **feature extraction** (frozen backbone; a linear classifier
   on its codes, :func:`linear_probe`), **fine-tuning** (:func:`finetune`: new head, top
   blocks unfrozen, smaller learning rate for the backbone), and training **from scratch**;
-  plus a **hand-engineered** baseline (colour histogram + HOG, :func:`handcrafted_features`).
-  :func:`compare` measures all four as the target set grows.
+  plus a **hand-engineered** baseline (colour histogram + HOG, :func:`handcrafted_features`)
+  and linear probes on every stage of the backbone (:func:`stage_features`).
 """
 from __future__ import annotations
 
@@ -84,35 +85,50 @@ def resnet18_pretrained(progress: bool = False, timeout: float = 10.0) -> nn.Mod
 
 
 # ----------------------------------------------------------------------------- target data
+TARGETS = {"shapes-new": "similar", "digits": "very different"}
+"""Lesson 15's target data sets and how they relate to the source task."""
+
+_SHAPES_POOL = {"train": 200, "val": 100, "test": 200}   # images per class in each split
+
+
 def target_data(split: str = "train", n_per_class: int | None = None, size: int = 32,
                 seed: int = 0, dataset: str = "digits"):
-    """A small target task as tensors ``(x (N, 3, size, size) in [0, 1], y (N,))``.
+    """A target task as tensors ``(x (N, 3, size, size) in [0, 1], y (N,))``.
 
-    - ``"digits"`` (a *different* data set): scikit-learn's embedded handwritten digits,
-      10 classes, resized, grey repeated on 3 channels.
-    - ``"shapes-hard"`` (a *similar* data set): shapes at the hardest difficulty (more
-      texture, noise, lower contrast), drawn with another seed than the source images.
-    ``n_per_class`` keeps the first ``n`` images of every class (a small labelled set).
+    - ``"digits"`` (a *very different* data set): scikit-learn's embedded 8x8 handwritten
+      digits (10 classes, fixed 70/15/15 split, about 125 training images per class),
+      resized, grey repeated on 3 channels.
+    - ``"shapes-new"`` (a *similar* data set): the five shapes classes the source CNN never
+      saw (:data:`coursekit.pretrain.TARGET_CLASSES`), same renderer; 200 training and 200
+      test images per class, generated with another seed than the source images.
+    ``n_per_class`` draws ``n`` images of every class at random with ``seed`` (another seed,
+    another small labelled set); the splits themselves never depend on ``seed``.
     """
     import torch.nn.functional as F
 
     from .data import load
+    from .pretrain import TARGET_CLASSES, shapes_subset
     if dataset == "digits":
-        x, y = load("digits", split, seed=seed)
-    elif dataset == "shapes-hard":
-        count = {"train": 4000, "val": 1000, "test": 1000}[split]
-        x, y = load("shapes", split, n=count, seed=seed + 1000, difficulty=1.0, size=size)
+        x, y = load("digits", split)
+    elif dataset == "shapes-new":
+        if split not in _SHAPES_POOL:
+            raise ValueError(f"split must be one of {tuple(_SHAPES_POOL)}, got {split!r}")
+        x, y = shapes_subset(TARGET_CLASSES, split, _SHAPES_POOL[split] * len(TARGET_CLASSES),
+                             seed=1000, size=32)
     else:
-        raise ValueError(f"dataset must be 'digits' or 'shapes-hard', got {dataset!r}")
+        raise ValueError(f"dataset must be one of {tuple(TARGETS)}, got {dataset!r}")
     if n_per_class is not None:
-        keep = np.concatenate([np.flatnonzero(y == c)[:n_per_class] for c in np.unique(y)])
+        rng = np.random.default_rng([seed, n_per_class])
+        classes = np.unique(y)
+        short = [int(c) for c in classes if (y == c).sum() < n_per_class]
+        if short:
+            raise ValueError(f"n_per_class={n_per_class}: the {split} split of {dataset!r} has "
+                             f"fewer images of classes {short}")
+        keep = np.concatenate([rng.choice(np.flatnonzero(y == c), n_per_class, replace=False)
+                               for c in classes])
         keep.sort()
-        if len(keep) < n_per_class * len(np.unique(y)):
-            raise ValueError(f"n_per_class={n_per_class}: the {split} split has fewer images "
-                             "of some class")
         x, y = x[keep], y[keep]
     x = torch.from_numpy(np.ascontiguousarray(x)).float()
-    x = x / max(float(x.max()), 1e-8) if x.max() > 1 else x
     if x.shape[-1] != size:
         x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(0, 1)
     if x.shape[1] == 1:
@@ -126,14 +142,41 @@ def backbone(model: nn.Module) -> nn.Sequential:
     return nn.Sequential(model.features, model.pool)
 
 
-@torch.no_grad()
-def extract_features(model: nn.Module, x, batch_size: int = 256) -> np.ndarray:
-    """Codes (N, D) of images ``x`` (N, C, H, W) from the frozen ``backbone(model)``."""
-    net = backbone(model)
-    with eval_mode(net):
-        out = [net(torch.as_tensor(x[i:i + batch_size])).cpu().numpy()
+def _frozen_forward(net: nn.Module, x, batch_size: int = 256) -> np.ndarray:
+    """``net`` applied in eval mode without gradients, batched; (N, ...) -> (N, D) numpy.
+    The modules' train/eval flags are restored afterwards."""
+    with torch.no_grad(), eval_mode(net):
+        out = [net(torch.as_tensor(x[i:i + batch_size])).flatten(1).cpu().numpy()
                for i in range(0, len(x), batch_size)]
     return np.concatenate(out)
+
+
+def extract_features(model: nn.Module, x, batch_size: int = 256) -> np.ndarray:
+    """Codes (N, D) of images ``x`` (N, C, H, W) from the frozen ``backbone(model)``."""
+    return _frozen_forward(backbone(model), x, batch_size)
+
+
+def stage_ends(model: nn.Module) -> dict:
+    """{stage name: index in ``model.features`` of the ReLU that ends it}: one stage per
+    resolution (block 1 at full size, blocks 2-3 at 1/2, blocks 4-5 at 1/4)."""
+    mods, ends, stage = list(model.features), {}, 0
+    for i, m in enumerate(mods):
+        nxt = mods[i + 1] if i + 1 < len(mods) else None
+        if isinstance(m, nn.ReLU) and (nxt is None or isinstance(nxt, nn.MaxPool2d)):
+            stage += 1
+            ends[f"stage {stage}"] = i
+    return ends
+
+
+def stage_features(model: nn.Module, x, stage: str, grid: int = 4) -> np.ndarray:
+    """Frozen features (N, C * grid * grid) of images ``x`` at the end of ``stage`` (a key of
+    :func:`stage_ends`), average-pooled to a ``grid`` x ``grid`` layout (so that a linear
+    classifier still sees roughly *where* each channel fired)."""
+    ends = stage_ends(model)
+    if stage not in ends:
+        raise ValueError(f"stage must be one of {list(ends)}, got {stage!r}")
+    net = nn.Sequential(model.features[:ends[stage] + 1], nn.AdaptiveAvgPool2d(grid))
+    return _frozen_forward(net, x)
 
 
 def handcrafted_features(x, bins: int = 8) -> np.ndarray:
@@ -150,12 +193,18 @@ def handcrafted_features(x, bins: int = 8) -> np.ndarray:
 
 
 def linear_probe(f_train, y_train, f_test, y_test, C: float = 1.0) -> float:
-    """Test accuracy of a standardized logistic-regression classifier on given features."""
+    """Test accuracy of a standardized logistic-regression classifier on given features
+    (L-BFGS, at most 300 iterations to a tolerance of 1e-3: a probe, not a tuned model)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
-    clf.fit(np.asarray(f_train), np.asarray(y_train))
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=300, tol=1e-3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(np.asarray(f_train), np.asarray(y_train))
     return float(clf.score(np.asarray(f_test), np.asarray(y_test)))
 
 
@@ -225,69 +274,180 @@ def accuracy(model: nn.Module, x, y, batch_size: int = 256) -> float:
 
 
 def finetune(model: nn.Module, x, y, num_classes: int = 10, unfreeze="all", steps: int = 100,
-             lr_head: float = 3e-3, lr_backbone: float = 3e-4, seed: int = 0) -> nn.Module:
+             lr_head: float = 3e-3, lr_backbone: float = 3e-4, seed: int = 0,
+             batch_size: int = 32) -> nn.Module:
     """Fine-tune a copy of ``model`` on (x, y): new head, top ``unfreeze`` blocks trainable."""
     torch.manual_seed(seed)
     m, opt = prepare_finetune(model, num_classes, unfreeze, lr_head, lr_backbone)
-    return train_steps(m, opt, x, y, steps, seed=seed)
+    return train_steps(m, opt, x, y, steps, batch_size=batch_size, seed=seed)
 
 
 def from_scratch(x, y, num_classes: int = 10, steps: int = 100, lr: float = 3e-3,
-                 seed: int = 0, width: int = 16) -> nn.Module:
+                 seed: int = 0, width: int | None = None, batch_size: int = 32) -> nn.Module:
     """The same architecture trained from a random initialization on (x, y) only."""
+    from .pretrain import SOURCE
     torch.manual_seed(seed)
-    m = source_cnn(width=width, num_classes=num_classes)
-    return train_steps(m, torch.optim.Adam(m.parameters(), lr=lr), x, y, steps, seed=seed)
+    m = source_cnn(width=width or SOURCE["width"], num_classes=num_classes)
+    return train_steps(m, torch.optim.Adam(m.parameters(), lr=lr), x, y, steps,
+                       batch_size=batch_size, seed=seed)
 
 
-def compare(model: nn.Module, sizes=(5, 10, 20, 50), steps: int = 100, seed: int = 0,
-            dataset: str = "digits", size: int = 32, progress: bool = True) -> dict:
-    """Target-task test accuracy for each number of labelled images per class in ``sizes``:
-    {n: {"hand-engineered (hist+HOG)", "scratch", "feature extraction", "fine-tuning"}}.
+# ----------------------------------------------------------------------------- the 2x2 table
+BUDGET = {"epochs": 10, "min_steps": 60, "batch_size": 32}
+"""Training budget of the networks in :func:`two_by_two`: ``epochs`` passes over the target
+set, at least ``min_steps`` steps; the same for fine-tuning and training from scratch."""
 
-    The same images are used by all four; the networks get ``steps`` training steps.
-    ``dataset`` / ``size``: the target task (see :func:`target_data`).
+
+def matched_steps(n_images: int, epochs: int = BUDGET["epochs"],
+                  batch_size: int = BUDGET["batch_size"],
+                  min_steps: int = BUDGET["min_steps"]) -> int:
+    """Optimizer steps for ``epochs`` passes over ``n_images`` (at least ``min_steps``)."""
+    return max(int(min_steps), -(-int(epochs) * int(n_images) // int(batch_size)))
+
+
+HANDCRAFTED = "hand-engineered (hist+HOG)"
+EXTRACTION = "feature extraction (codes)"
+FINETUNE = "fine-tuning (all layers)"
+SCRATCH = "from scratch"
+
+
+def test_bundle(dataset: str) -> dict:
+    """The test split of a target data set with its hand-engineered features, computed once:
+    {"x", "y", "handcrafted"}."""
+    x, y = target_data("test", dataset=dataset)
+    return {"x": x, "y": y, "handcrafted": handcrafted_features(x)}
+
+
+def transfer_cell(model: nn.Module, dataset: str, n_per_class: int, seed: int = 0,
+                  test: dict | None = None, steps: int | None = None,
+                  batch_size: int = BUDGET["batch_size"]) -> dict:
+    """One cell of the 2x2 table for one seed: {method: test accuracy}.
+
+    The same ``n_per_class`` labelled images (drawn with ``seed``) feed every method:
+    linear probes (logistic regression) on hand-engineered features, on each stage of the
+    pretrained backbone and of a randomly initialized copy (``"random init: stage k"``), on
+    the pretrained codes (feature extraction); fine-tuning and training from scratch get the
+    same number of steps (:func:`matched_steps` unless ``steps`` is given).
+    ``test``: a cached :func:`test_bundle` (default: computed here).
+    """
+    from .pretrain import source_cnn as fresh_cnn
+    x, y = target_data("train", n_per_class=n_per_class, seed=seed, dataset=dataset)
+    test = test if test is not None else test_bundle(dataset)
+    xte, yte = test["x"], test["y"]
+    k = int(yte.max()) + 1
+    steps = matched_steps(len(x)) if steps is None else steps
+    torch.manual_seed(10_000 + seed)
+    rand = fresh_cnn(width=model.features[0].out_channels, num_classes=k).eval()
+    res = {HANDCRAFTED: linear_probe(handcrafted_features(x), y, test["handcrafted"], yte)}
+    for name, net in (("pretrained", model), ("random init", rand)):
+        for stage in stage_ends(net):
+            key = stage if name == "pretrained" else f"random init: {stage}"
+            res[key] = linear_probe(stage_features(net, x, stage), y,
+                                    stage_features(net, xte, stage), yte)
+    res[EXTRACTION] = linear_probe(extract_features(model, x), y, extract_features(model, xte), yte)
+    res[FINETUNE] = accuracy(finetune(model, x, y, k, steps=steps, seed=seed,
+                                      batch_size=batch_size), xte, yte)
+    res[SCRATCH] = accuracy(from_scratch(x, y, k, steps=steps, seed=seed,
+                                         batch_size=batch_size), xte, yte)
+    res["steps"], res["images"] = steps, len(x)
+    return res
+
+
+def two_by_two(model: nn.Module, sizes=None, seeds=(0, 1, 2), datasets=tuple(TARGETS),
+               budget: dict | None = None, progress: bool = True) -> dict:
+    """Measure the lectures' 2x2 table: {(dataset, size name): {method: Spread over seeds}}.
+
+    ``sizes``: {"little data": images per class, "a lot of data": images per class};
+    ``datasets``: keys of :data:`TARGETS`. Each cell also records ``"steps"`` and
+    ``"images"`` (ints). See :func:`transfer_cell` for the methods.
     """
     from tqdm.auto import tqdm
-    xte, yte = target_data("test", seed=seed, dataset=dataset, size=size)
-    f_te = extract_features(model, xte)
-    h_te = handcrafted_features(xte)
-    table = {}
-    for n in tqdm(list(sizes), desc="target set sizes", disable=not progress):
-        x, y = target_data("train", n_per_class=n, seed=seed, dataset=dataset, size=size)
-        table[n] = {
-            "hand-engineered (hist+HOG)": linear_probe(handcrafted_features(x), y, h_te, yte),
-            "scratch": accuracy(from_scratch(x, y, steps=steps, seed=seed), xte, yte),
-            "feature extraction": linear_probe(extract_features(model, x), y, f_te, yte),
-            "fine-tuning": accuracy(finetune(model, x, y, steps=steps, seed=seed), xte, yte),
-        }
-    return table
+
+    from .claims import seeds_summary
+    sizes = sizes or {"little data": 5, "a lot of data": 50}
+    budget = dict(BUDGET, **(budget or {}))
+    out = {}
+    jobs = [(d, s) for d in datasets for s in sizes]
+    for ds, size_name in tqdm(jobs, desc="2x2 cells", disable=not progress):
+        test = test_bundle(ds)
+        n = sizes[size_name] * (int(test["y"].max()) + 1)
+        steps = matched_steps(n, budget["epochs"], budget["batch_size"], budget["min_steps"])
+        runs = [transfer_cell(model, ds, sizes[size_name], seed, test=test, steps=steps,
+                              batch_size=budget["batch_size"]) for seed in seeds]
+        cell = {m: seeds_summary([r[m] for r in runs]) for m in runs[0] if m not in ("steps", "images")}
+        cell["steps"], cell["images"] = runs[0]["steps"], runs[0]["images"]
+        out[(ds, size_name)] = cell
+    return out
 
 
-def format_comparison(table: dict) -> str:
-    """A Markdown table of :func:`compare`: one row per target-set size."""
-    cols = list(next(iter(table.values())))
-    lines = ["| images per class | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
-    for n, r in table.items():
-        lines.append(f"| {n} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |")
+def format_two_by_two(results: dict, methods=None, spec: str = ".3f") -> str:
+    """A Markdown table of :func:`two_by_two`: one row per method, one column per cell
+    (mean ± std over seeds)."""
+    cells = list(results)
+    methods = methods or [m for m in results[cells[0]] if m not in ("steps", "images")]
+    head = "| method | " + " | ".join(f"{d}, {s}" for d, s in cells) + " |"
+    lines = [head, "|---|" + "---|" * len(cells)]
+    for m in methods:
+        lines.append(f"| {m} | " + " | ".join(
+            f"{results[c][m].mean:{spec}} ± {results[c][m].std:{spec}}" for c in cells) + " |")
+    lines.append("| *images / training steps* | " + " | ".join(
+        f"{results[c]['images']} / {results[c]['steps']}" for c in cells) + " |")
     return "\n".join(lines)
 
 
-def plot_comparison(table: dict, ax=None, title: str = "Transfer from the shapes source CNN"):
-    """Accuracy vs labelled images per class, one line per method."""
+def negative_transfer(results: dict) -> list:
+    """Cells where every seed of training from scratch beats every seed of fine-tuning."""
+    from .claims import clearly_greater
+    return [c for c, r in results.items() if clearly_greater(r[SCRATCH], r[FINETUNE])]
+
+
+def plot_two_by_two(results: dict, methods=(HANDCRAFTED, EXTRACTION, FINETUNE, SCRATCH),
+                    chance: dict | None = None):
+    """Grouped bars (mean, error bar = std over seeds), one panel per target data set,
+    one group per data size; shared accuracy axis. Returns the figure."""
     import matplotlib.pyplot as plt
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
-    sizes = list(table)
-    for c in next(iter(table.values())):
-        ax.plot(sizes, [table[n][c] for n in sizes], marker="o", label=c)
-    ax.set_xscale("log")
-    ax.set_xticks(sizes)
-    ax.set_xticklabels([str(s) for s in sizes])
-    ax.set_xlabel("labelled target images per class")
-    ax.set_ylabel("test accuracy")
-    ax.set_ylim(0, 1)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    ax.figure.tight_layout()
-    return ax
+    datasets = list(dict.fromkeys(d for d, _ in results))
+    sizes = list(dict.fromkeys(s for _, s in results))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 3.8), sharey=True,
+                             squeeze=False)
+    width = 0.8 / len(methods)
+    for ax, ds in zip(axes[0], datasets):
+        for j, m in enumerate(methods):
+            means = [results[(ds, s)][m].mean for s in sizes]
+            stds = [results[(ds, s)][m].std for s in sizes]
+            ax.bar(np.arange(len(sizes)) + (j - (len(methods) - 1) / 2) * width, means, width,
+                   yerr=stds, capsize=3, label=m)
+        if chance and ds in chance:
+            ax.axhline(chance[ds], color="grey", ls="--", lw=1, label="chance")
+        ax.set_xticks(range(len(sizes)))
+        ax.set_xticklabels([f"{s}\n({results[(ds, s)]['images']} images)" for s in sizes])
+        ax.set_title(f"target: {ds} ({TARGETS.get(ds, '')} data)")
+        ax.set_ylim(0, 1)
+    axes[0, 0].set_ylabel("test accuracy (mean ± std, seeds)")
+    axes[0, -1].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_stage_probes(results: dict):
+    """Linear-probe accuracy per backbone stage, pretrained vs random init, one panel per
+    cell of the 2x2 table (shared axes). Returns the figure."""
+    import matplotlib.pyplot as plt
+    cells = list(results)
+    stages = [m for m in results[cells[0]] if m.startswith("stage ")]
+    fig, axes = plt.subplots(1, len(cells), figsize=(3.2 * len(cells), 3.2), sharey=True,
+                             squeeze=False)
+    for ax, c in zip(axes[0], cells):
+        for prefix, style in (("", "o-"), ("random init: ", "s--")):
+            sp = [results[c][prefix + s] for s in stages]
+            ax.errorbar(range(len(stages)), [v.mean for v in sp], yerr=[v.std for v in sp],
+                        fmt=style, capsize=3, label=("pretrained" if not prefix else "random init"))
+        ax.set_xticks(range(len(stages)))
+        ax.set_xticklabels([s.replace("stage ", "") for s in stages])
+        ax.set_xlabel("backbone stage (1 = lowest)")
+        ax.set_title(f"{c[0]}, {c[1]}", fontsize=9)
+        ax.set_ylim(0, 1)
+    axes[0, 0].set_ylabel("linear-probe test accuracy")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -10,20 +10,47 @@ import torchvision
 from coursekit import pretrain, transfer
 
 
-def test_shipped_source_weights_load_and_are_small():
+def test_shipped_source_cnn_is_converged_and_small():
     assert pretrain.WEIGHTS.exists(), "commit coursekit/weights/source_cnn.pt"
-    assert pretrain.WEIGHTS.stat().st_size <= 5_000_000
+    assert pretrain.WEIGHTS.stat().st_size <= 2_000_000
     m = transfer.load_source_cnn()
-    assert m.meta["val_accuracy"] > 0.5           # measured when it was trained
-    x, y = pretrain.source_data("val", 300)
+    assert m.meta["classes"] == list(pretrain.SOURCE_CLASSES)
+    assert m.meta["val_accuracy"] >= 0.95          # measured when it was trained
+    x, y = pretrain.source_data("val", pretrain.SOURCE["n_val"])
     with torch.no_grad():
         acc = (m(x).argmax(1) == y).float().mean().item()
-    assert acc > 0.5, "the shipped source CNN should recognise shapes well above chance (0.1)"
+    assert acc == pytest.approx(m.meta["val_accuracy"], abs=1e-6)
+
+
+def test_source_and_target_classes_are_disjoint_halves():
+    from coursekit.data.shapes import SHAPES_CLASSES
+    assert set(pretrain.SOURCE_CLASSES).isdisjoint(pretrain.TARGET_CLASSES)
+    assert set(pretrain.SOURCE_CLASSES) | set(pretrain.TARGET_CLASSES) == set(SHAPES_CLASSES)
+    x, y = pretrain.shapes_subset(pretrain.TARGET_CLASSES, "val", 50, seed=3)
+    assert x.shape == (50, 3, 32, 32) and set(np.unique(y)) <= set(range(5))
+    with pytest.raises(ValueError, match="classes"):
+        pretrain.shapes_subset(("hexagon",), "val", 5)
+
+
+@pytest.mark.slow
+def test_rebuild_matches_the_shipped_source_cnn(tmp_path):
+    """`python -m coursekit.pretrain` rebuilds the shipped file: same accuracy (and, with the
+    same torch version and thread count, the same weights bit for bit)."""
+    shipped = torch.load(pretrain.WEIGHTS, weights_only=True)
+    meta = pretrain.pretrain(tmp_path / "rebuilt.pt", progress=False)
+    assert meta["val_accuracy"] >= 0.95
+    assert meta["val_accuracy"] == pytest.approx(shipped["meta"]["val_accuracy"], abs=0.01)
+    if meta["torch"] == shipped["meta"]["torch"]:
+        rebuilt = torch.load(tmp_path / "rebuilt.pt", weights_only=True)["state_dict"]
+        same = all(torch.equal(rebuilt[k], v) for k, v in shipped["state_dict"].items())
+        assert same or abs(meta["val_accuracy"] - shipped["meta"]["val_accuracy"]) <= 0.01
 
 
 def test_pretrain_is_reproducible(tmp_path):
+    threads = torch.get_num_threads()
     a = pretrain.pretrain(tmp_path / "a.pt", n_train=64, n_val=32, epochs=1, progress=False)
     pretrain.pretrain(tmp_path / "b.pt", n_train=64, n_val=32, epochs=1, progress=False)
+    assert torch.get_num_threads() == threads          # pinned only during the run
     sa = torch.load(tmp_path / "a.pt", weights_only=True)["state_dict"]
     sb = torch.load(tmp_path / "b.pt", weights_only=True)["state_dict"]
     for k in sa:
@@ -77,17 +104,23 @@ def test_target_data_small_balanced_sets():
     x, y = transfer.target_data("train", n_per_class=5, size=16)
     assert x.shape == (50, 3, 16, 16) and x.min() >= 0 and x.max() <= 1
     np.testing.assert_array_equal(np.bincount(y.numpy()), [5] * 10)
-    xs, ys = transfer.target_data("train", n_per_class=3, dataset="shapes-hard")
-    assert xs.shape == (30, 3, 32, 32)
+    xs, ys = transfer.target_data("train", n_per_class=3, dataset="shapes-new")
+    assert xs.shape == (15, 3, 32, 32)
+    np.testing.assert_array_equal(np.bincount(ys.numpy()), [3] * 5)
+    x2, _ = transfer.target_data("train", n_per_class=3, dataset="shapes-new", seed=1)
+    assert not torch.equal(xs, x2)                       # another seed, another small set
+    assert torch.equal(xs, transfer.target_data("train", n_per_class=3, dataset="shapes-new")[0])
     with pytest.raises(ValueError, match="dataset"):
         transfer.target_data(dataset="imagenet")
+    with pytest.raises(ValueError, match="fewer images"):
+        transfer.target_data(n_per_class=10_000)
 
 
 def test_prepare_finetune_freezes_and_sets_learning_rates():
     src = transfer.load_source_cnn()
     m, opt = transfer.prepare_finetune(src, 4, unfreeze=2, lr_head=1e-2, lr_backbone=1e-4)
     blocks = transfer.conv_blocks(m)
-    assert m.head.out_features == 4 and src.head.out_features == 10   # a copy
+    assert m.head.out_features == 4 and src.head.out_features == 5    # a copy
     flags = [all(p.requires_grad for mod in b for p in mod.parameters()) for b in blocks]
     assert flags == [False] * (len(blocks) - 2) + [True, True]
     assert [g["lr"] for g in opt.param_groups] == [1e-2, 1e-4]
@@ -115,11 +148,27 @@ def test_features_and_linear_probe():
     assert transfer.linear_probe(h, y, h, y) > 0.9        # separable on its own training set
 
 
-@pytest.mark.slow
-def test_compare_runs_and_beats_chance():
+def test_stage_features_and_matched_steps():
     src = transfer.load_source_cnn()
-    tab = transfer.compare(src, sizes=(5,), steps=5, size=16, progress=False)
-    row = tab[5]
-    assert set(row) == {"hand-engineered (hist+HOG)", "scratch", "feature extraction", "fine-tuning"}
-    assert row["feature extraction"] > 0.2 and row["hand-engineered (hist+HOG)"] > 0.2
-    assert "| 5 |" in transfer.format_comparison(tab)
+    ends = transfer.stage_ends(src)
+    assert list(ends) == ["stage 1", "stage 2", "stage 3"]
+    x, _ = transfer.target_data("train", n_per_class=1, size=32)
+    w = src.features[0].out_channels
+    for (name, c) in zip(ends, (w, 2 * w, 4 * w)):
+        assert transfer.stage_features(src, x, name, grid=2).shape == (10, c * 4)
+    with pytest.raises(ValueError, match="stage"):
+        transfer.stage_features(src, x, "stage 9")
+    assert transfer.matched_steps(25, epochs=10, batch_size=32, min_steps=50) == 50
+    assert transfer.matched_steps(500, epochs=10, batch_size=32, min_steps=50) == 157
+
+
+@pytest.mark.slow
+def test_two_by_two_runs_and_beats_chance():
+    src = transfer.load_source_cnn()
+    res = transfer.two_by_two(src, sizes={"little data": 2}, seeds=(0,), datasets=("digits",),
+                              budget={"epochs": 1, "min_steps": 2}, progress=False)
+    cell = res[("digits", "little data")]
+    assert cell["images"] == 20 and cell["steps"] == 2
+    assert cell[transfer.HANDCRAFTED].mean > 0.2 and cell["stage 1"].mean > 0.2
+    assert "| from scratch |" in transfer.format_two_by_two(res)
+    assert transfer.negative_transfer(res) in ([], [("digits", "little data")])
