@@ -192,3 +192,31 @@ def test_a_regrade_gives_identical_scores_and_rotation_is_explicit(tmp_path, mon
     assert batch_seed(grading, A1, False, None) == first
     rotated = batch_seed(grading, A1, False, None, rotate=True)
     assert rotated != first and batch_seed(grading, A1, False, None) == rotated
+
+
+# ------------------------------------------------------------------ memory, stated clearly
+def test_memory_over_the_limit_names_the_limit_the_use_and_the_cell(tmp_path):
+    """One process past the limit: MemoryError in that cell (noted with the limit), graded.
+    Several processes together past it: a status naming the limit, the use and the cell."""
+    from coursekit.grading.autograde import autograde
+    from coursekit.grading.sandbox import LINUX
+
+    course = make_course(tmp_path / "course", limits=dict(
+        cell_timeout=20, scratch_budget=20, fast_total_timeout=40, total_timeout=40, memory_mb=768))
+    base = honest(course)
+    write(tmp_path / "submitted", "one_process", insert(base, [code_cell(
+        "hog = bytearray(900 * 1024 * 1024)")], "end"))
+    write(tmp_path / "submitted", "many_processes", insert(base, [code_cell(
+        "import os, time\nfor _ in range(4):\n    if os.fork() == 0:\n"
+        "        hog = bytearray(400 * 1024 * 1024)\n        time.sleep(30)\n        os._exit(0)\n"
+        "time.sleep(15)")], "end"))
+    report = autograde(A1, root=course, grading_dir=tmp_path / "grading", submitted_dir=tmp_path / "submitted",
+                       parallel=1, seed=3, progress=False, fast=True, html=False)
+    one = report.results["one_process"]
+    assert (one.status, one.score) == ("graded", 20.0), (one.status, one.cell_errors)
+    assert any("MemoryError" in e["error"] and "768 MiB" in e["error"] for e in one.cell_errors), one.cell_errors
+    many = report.results["many_processes"]
+    if os.geteuid() == 0 and LINUX:  # the resident-memory poll needs the sandbox's own uid
+        assert re.fullmatch(r"error: memory limit \(768 MiB\) exceeded in cell \d+ of your notebook, "
+                            r"about \d+ MiB in use", many.status), many.status
+        assert many.score == 0

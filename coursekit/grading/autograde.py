@@ -1,12 +1,15 @@
-"""``coursekit autograde ASSIGNMENT [--parallel N] [--student S] [--resume]``: a batch.
+"""``coursekit autograde ASSIGNMENT [--parallel N] [--student S] [--resume] [--rotate-hidden-inputs]``.
 
 Each submission is one transaction: graded in a worker thread (the student's code runs in a
 sandboxed child), then — in this thread only, so the gradebook has a single writer — its
-scores go to nbgrader's gradebook, its feedback and autograded notebook are written, and
-finally its journal record ``<grading dir>/autograde/<assignment>/<student>.json`` is
-written atomically with its status. ``--resume`` skips submissions whose journal record
-exists and whose files are unchanged (checksum), so a batch killed with SIGKILL finishes
-without re-grading or losing anything. The gradebook is backed up before every batch.
+feedback and autograded notebook are written, its scores go to nbgrader's gradebook, and
+finally its journal record ``<grading dir>/autograde/<assignment>/<student>.json`` (a safe
+file name for odd ids: :func:`safe_name`) is written atomically with its status. A failure in
+any of these steps becomes that student's status (naming the step and the error) and the
+batch goes on. ``--resume`` skips submissions whose journal record exists and whose files are
+unchanged (checksum), so a batch killed with SIGKILL finishes without re-grading or losing
+anything. The gradebook is backed up before every batch. Hidden inputs are the same in every
+batch of an assignment (:func:`batch_seed`), so a regrade gives the same scores.
 """
 from __future__ import annotations
 

@@ -149,8 +149,10 @@ def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int |
 def sandbox_limits(policy: GradingLimits) -> Limits:
     """The sandbox limits that enforce ``policy`` (see :mod:`coursekit.grading.limits`)."""
     wall = policy.wall_s
+    # one process meets RLIMIT_DATA first (a MemoryError in its cell, the notebook goes on);
+    # the resident poll (all processes, shared library pages included) has a margin above it
     return Limits(wall_s=wall, cpu_s=int(wall * 2) + 5, memory_mb=policy.address_space_mb,
-                  data_mb=policy.memory_mb, total_memory_mb=policy.memory_mb,
+                  data_mb=policy.memory_mb, total_memory_mb=policy.memory_mb + 256,
                   output_bytes=OUTPUT_KEPT_BYTES, output_kill_bytes=1 << 50)
 
 

@@ -293,6 +293,26 @@ def _rss_of_uid(uid: int) -> int:
     return total
 
 
+def _pss_of_uid(uid: int) -> int:
+    """Total proportional set size (bytes) of the processes of ``uid``: shared pages (a
+    fork's copy-on-write memory, libraries) split between the processes sharing them."""
+    total = 0
+    for pid in _pids_of_uid(uid):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError, IndexError):
+            try:
+                with open(f"/proc/{pid}/statm", "rb") as f:
+                    total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, ValueError, IndexError):
+                pass
+    return total
+
+
 class _Slot:
     """A dedicated uid, held with an exclusive ``flock`` for the duration of one run."""
 
@@ -519,6 +539,7 @@ def _supervise(cfg: dict, stdin, limits: Limits, uid: int | None) -> SandboxResu
     total_out = 0
     peak_rss = 0
     next_poll = 0.0
+    next_pss = 0.0
     verdict = None  # set by the grader: "timeout", "error: output limit", ...
     kill_sent_at = None
     sup_done_at = None
@@ -529,9 +550,16 @@ def _supervise(cfg: dict, stdin, limits: Limits, uid: int | None) -> SandboxResu
         if uid is not None and verdict is None and now >= next_poll:
             next_poll = now + 0.25  # a /proc scan costs ~5-10 ms
             rss = _rss_of_uid(uid)
-            peak_rss = max(peak_rss, rss)
-            if rss > limits.total_memory_mb * 1024 * 1024:
-                verdict = "error: memory limit"
+            limit = limits.total_memory_mb * 1024 * 1024
+            if rss > limit and now >= next_pss:
+                # the RSS sum counts pages shared by forked copies once per process: confirm
+                # with the proportional set size (costlier: at most once a second)
+                next_pss = now + 1.0
+                rss = min(rss, _pss_of_uid(uid))
+                if rss > limit:
+                    verdict = "error: memory limit"
+            if rss <= limit or verdict is not None:
+                peak_rss = max(peak_rss, rss)
         if verdict is not None and kill_sent_at is None:
             kill_sent_at = now
             try:
