@@ -114,6 +114,9 @@ def test_data_vs_search_shapes():
                           base=100, budgets=(1, 3), seeds=(0,))
     assert set(r["size"]) == {50, 100} and set(r["budget"]) == {1, 3}
     assert all(0 <= a <= 1 for v in r["size"].values() for a in v)
+    from coursekit.viz import plot_data_vs_search
+    fig = plot_data_vs_search(r)
+    assert [a.get_title() for a in fig.axes] == ["more data", "more tuning"]
 
 
 def test_bad_space():

@@ -47,6 +47,7 @@ EXPORTS = {
     "smooth": "curves",
     "plot_distributions": "distributions",
     "plot_coarse_to_fine": "hpsearch",
+    "plot_data_vs_search": "hpsearch",
     "plot_search_comparison": "hpsearch",
     "plot_search_points": "hpsearch",
     "plot_anchors": "metrics",

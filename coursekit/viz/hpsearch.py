@@ -4,7 +4,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["plot_search_points", "plot_search_comparison", "plot_coarse_to_fine"]
+__all__ = ["plot_search_points", "plot_search_comparison", "plot_coarse_to_fine", "plot_data_vs_search"]
 
 
 def plot_search_points(results: list, x: str = "lr", y: str = "weight_decay", task=None,
@@ -88,3 +88,29 @@ def plot_coarse_to_fine(rounds: list, x: str = "lr", y: str = "weight_decay", ta
     ax.legend(fontsize=8)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def plot_data_vs_search(result: dict, axes=None):
+    """Test accuracy against training-set size (left) and against search budget (right), from
+    ``coursekit.hpsearch.data_vs_search``: mean and min..max over the random subsets, shared
+    y axis. Returns the figure."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+    labels = {"size": ("training examples (C = 1)", "more data"),
+              "budget": ("values of C tried (fixed small training set)", "more tuning")}
+    for ax, key in zip(axes, ("size", "budget")):
+        xs = list(result[key])
+        vals = [100 * np.asarray(result[key][k], dtype=float) for k in xs]
+        m = np.array([v.mean() for v in vals])
+        err = [m - [v.min() for v in vals], [v.max() for v in vals] - m]
+        ax.errorbar(xs, m, yerr=err, fmt="-o", capsize=3)
+        ax.set_xscale("log")
+        ax.set_xticks(xs, [str(v) for v in xs])
+        ax.minorticks_off()
+        ax.set_xlabel(labels[key][0])
+        ax.set_title(labels[key][1])
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[0].figure.suptitle("Logistic regression: mean and range over random training subsets")
+    axes[0].figure.tight_layout()
+    return axes[0].figure
