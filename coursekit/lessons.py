@@ -113,7 +113,9 @@ def execute(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
+    # shutdown_kernel="immediate": the executed notebook is complete once the last cell replied;
+    # a graceful shutdown was seen to stall for minutes after the last cell (cause unknown).
+    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     status = "ok"
