@@ -1,0 +1,48 @@
+"""Where the course is published (Colab, Binder, pip): one setting, and everything generated from it."""
+import subprocess
+
+import nbformat
+import pytest
+
+from coursekit.config import COURSE_REF, COURSE_REPO
+from coursekit.lessons import SETUP_TAG, colab_table, lesson_paths, setup_cell_source
+
+from conftest import ROOT
+
+LESSONS = lesson_paths(ROOT)
+FIX = "run `.venv/bin/python -m coursekit.lessons` to regenerate"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_first_code_cell_is_the_generated_setup_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert SETUP_TAG in first.metadata.get("tags", []) and first.source == setup_cell_source(), \
+        f"{path.name}: the first code cell should be the set-up cell; {FIX}"
+
+
+def test_readme_links_follow_the_one_setting():
+    readme = (ROOT / "README.md").read_text()
+    assert colab_table(LESSONS) in readme, f"README's Colab table is out of date; {FIX}"
+    assert f"git+https://{COURSE_REPO}@{COURSE_REF}" in readme
+    owner_repo = COURSE_REPO.split("github.com/", 1)[1]
+    assert f"mybinder.org/v2/gh/{owner_repo}/{COURSE_REF}" in readme
+
+
+def test_setup_cell_does_nothing_where_coursekit_is_installed(monkeypatch):
+    def no_install(*args, **kwargs):
+        raise AssertionError(f"the set-up cell ran {args} although coursekit is importable")
+
+    monkeypatch.setattr(subprocess, "run", no_install)
+    exec(setup_cell_source(), {})
+
+
+def test_setup_cell_installs_the_pinned_version_when_missing(monkeypatch, capsys):
+    import importlib.util
+
+    calls = []
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(subprocess, "run", lambda cmd: calls.append(cmd) or subprocess.CompletedProcess(cmd, 1))
+    exec(setup_cell_source(), {})
+    assert calls and calls[0][-1] == f"coursekit @ git+https://{COURSE_REPO}@{COURSE_REF}"
+    assert "could not install coursekit" in capsys.readouterr().out   # offline: says so, no error
