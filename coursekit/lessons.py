@@ -125,7 +125,7 @@ def execute(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
     with _env(COURSEKIT_FAST="1" if fast else "0", MPLBACKEND="module://matplotlib_inline.backend_inline",
               PYDEVD_DISABLE_FILE_VALIDATION="1", **threads):
         try:
-            client.execute()
+            _execute_with_nudges(client)
         except CellTimeoutError as exc:
             status = f"error: cell timed out ({exc})".splitlines()[0]
         except DeadKernelError:
@@ -148,6 +148,38 @@ def execute(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
             body, _ = HTMLExporter().from_notebook_node(nb)
             written.with_suffix(".html").write_text(body, encoding="utf-8")
     return LessonRun(path.stem, seconds, status, written, claims)
+
+
+NUDGE_SECONDS = 10.0
+
+
+def _execute_with_nudges(client) -> None:
+    """``client.execute()``, while a kernel_info request is sent every :data:`NUDGE_SECONDS`.
+
+    Seen here with ipykernel 6.31 and 7.x under load: the kernel's shell socket misses the
+    wake-up for an execute request, and kernel and client then both wait, idle, until the cell
+    timeout. Any further message on the shell socket wakes it, and it then handles the queued
+    request too; a kernel that is busy answers the extra request after the cell (its replies
+    and status messages have another parent, which nbclient ignores).
+    """
+    import asyncio
+
+    from jupyter_core.utils import run_sync
+
+    async def run():
+        async def nudge():
+            while True:
+                await asyncio.sleep(NUDGE_SECONDS)
+                if client.kc is not None:
+                    client.kc.kernel_info()
+
+        task = asyncio.ensure_future(nudge())
+        try:
+            await client.async_execute()
+        finally:
+            task.cancel()
+
+    run_sync(run)()
 
 
 def _last_line(text: str) -> str:
