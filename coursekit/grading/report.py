@@ -114,27 +114,26 @@ def text_table(stats: list[ItemStats]) -> str:
 
 
 def _plots(results, stats, out: Path, assignment: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    """scores.png and pass_rates.png, drawn on bare Figures (no pyplot: the caller's
+    matplotlib backend, e.g. a notebook's inline one, is left alone)."""
+    from matplotlib.figure import Figure
 
     scores = [r.score for r in results]
     top = max((r.max_score for r in results), default=1.0) or 1.0
-    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=120)
+    fig = Figure(figsize=(6, 3.2), dpi=120)
+    ax = fig.subplots()
     ax.hist(scores, bins=min(20, max(5, int(top))), range=(0, top), color="#4477aa", edgecolor="white")
     ax.set(title=f"{assignment}: scores of {len(scores)} submissions", xlabel="score (points)",
            ylabel="submissions")
     fig.tight_layout()
     fig.savefig(out / "scores.png")
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(6, 0.4 * len(stats) + 1.2), dpi=120)
+    fig = Figure(figsize=(6, 0.4 * len(stats) + 1.2), dpi=120)
+    ax = fig.subplots()
     names = [s.grade_id + (" (hidden)" if s.hidden else "") for s in stats]
     ax.barh(names[::-1], [100 * s.pass_rate for s in stats][::-1], color="#228833")
     ax.set(title=f"{assignment}: share passing each test", xlabel="pass rate (%)", xlim=(0, 100))
     fig.tight_layout()
     fig.savefig(out / "pass_rates.png")
-    plt.close(fig)
 
 
 def _index_html(assignment, results, stats, counts, pairs) -> str:
