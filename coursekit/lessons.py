@@ -23,6 +23,8 @@ class LessonRun:
     status: str  # "ok" or "error: ..."
     output: Path | None = None
     claims: list = field(default_factory=list)  # records from coursekit.claims, in order
+    figure_problems: list = field(default_factory=list)  # coursekit.figure_audit.notebook_problems
+    figures: int = 0  # how many figures the notebook drew
 
     @property
     def ok(self) -> bool:
@@ -115,8 +117,12 @@ def execute(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
     nb = nbformat.read(path, as_version=4)
     # shutdown_kernel="immediate": the executed notebook is complete once the last cell replied;
     # a graceful shutdown was seen to stall for minutes after the last cell (cause unknown).
+    # The figure audit (coursekit.figure_audit) records every Figure the kernel displays.
+    from .figure_audit import KERNEL_ARGUMENT, figures_in_notebook, notebook_problems
+
     client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", shutdown_kernel="immediate",
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(path.parent)}},
+                            extra_arguments=[KERNEL_ARGUMENT])
     start = time.perf_counter()
     status = "ok"
     # Fast mode runs beside other kernels (pytest -n 2): one OpenMP thread each, since
@@ -147,7 +153,7 @@ def execute(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
 
             body, _ = HTMLExporter().from_notebook_node(nb)
             written.with_suffix(".html").write_text(body, encoding="utf-8")
-    return LessonRun(path.stem, seconds, status, written, claims)
+    return LessonRun(path.stem, seconds, status, written, claims, notebook_problems(nb), len(figures_in_notebook(nb)))
 
 
 NUDGE_SECONDS = 10.0

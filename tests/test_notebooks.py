@@ -4,9 +4,10 @@ import json
 import nbformat
 import pytest
 
-from coursekit.lessons import execute, lesson_paths
+from coursekit.lessons import lesson_paths
 
 from conftest import ROOT
+from lesson_runs import fast_run, lesson_params
 
 LESSONS = lesson_paths(ROOT)
 
@@ -46,7 +47,7 @@ def test_lesson_states_goals_and_review_questions(path):
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_notebook_executes(path, tmp_path):
-    run = execute(path, tmp_path, fast=True, cell_timeout=600)
+@pytest.mark.parametrize("path", lesson_params())
+def test_notebook_executes(path, tmp_path_factory):
+    run = fast_run(path, tmp_path_factory.getbasetemp() / "lessons")   # shared with test_figures.py
     assert run.ok, f"{path.name}: {run.status} (executed copy: {run.output})"
