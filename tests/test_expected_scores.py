@@ -1,0 +1,144 @@
+"""The scores the samples deserve, DERIVED from the spec rather than recorded (issue 22).
+
+For each NumPy assignment (a1-a3) the spec's cases are drawn (any seed: hidden inputs come in
+fixed families, so the share of failed cases does not depend on it), and each sample's cells
+and the instructor's solution are executed here, in-process, outside the grader (no sandbox,
+no child, no wire): a case passes when the sample's return values compare with the
+solution's under the spec's own comparison. A test's score is ``points x share of its cases
+passed``. These derived scores must equal ``tests/submissions/expected_scores.json`` (which
+test_assignments checks against the real grader), for several seeds.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from coursekit.grading import samples
+from coursekit.grading.spec import load_spec, make_tests
+from coursekit.grading.wire import Ref
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPECTED = json.loads((ROOT / "tests" / "submissions" / "expected_scores.json").read_text())
+NUMPY_ASSIGNMENTS = ["a1_conv_arithmetic", "a2_numpy_conv", "a3_batchnorm_dropout"]
+SEEDS = (1, 2026)
+
+
+def _is_test(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def namespace(nb) -> dict:
+    """Run the notebook's code cells (not its test cells) in a fresh namespace."""
+    ns: dict = {"__name__": "__sample__"}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or _is_test(cell):
+            continue
+        src = "\n".join(line for line in cell.source.split("\n")
+                        if not re.match(r"\s*[%!]", line))      # IPython magics / shell lines
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            try:
+                exec(compile(src, "<cell>", "exec"), ns)
+            except Exception:  # noqa: BLE001 - a blank answer raises; its functions then fail
+                pass
+    return ns
+
+
+def _resolve(value, results):
+    if isinstance(value, Ref):
+        out = results[value.path[0]]
+        for p in value.path[1:]:
+            out = out[p]
+        return out
+    if isinstance(value, (list, tuple)):
+        return type(value)(_resolve(v, results) for v in value)
+    if isinstance(value, dict):
+        return {k: _resolve(v, results) for k, v in value.items()}
+    return value
+
+
+def returns(ns: dict, case):
+    """The case's return values computed in ``ns`` (None when a call raises)."""
+    results = []
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            for step in case.steps:
+                args = _resolve(tuple(step.args), results)
+                kwargs = _resolve(dict(step.kwargs), results)
+                results.append(ns[step.fn](*_copy(args), **_copy(kwargs)))
+    except Exception:  # noqa: BLE001
+        return None
+    out = []
+    for path in case.returns:
+        v = results[path[0]]
+        for p in path[1:]:
+            v = v[p]
+        out.append(v)
+    return out
+
+
+def _copy(x):
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, (list, tuple)):
+        return type(x)(_copy(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _copy(v) for k, v in x.items()}
+    return x
+
+
+def derived_scores(name: str, seed: int) -> dict:
+    """{sample: score} for the solution, blank and buggy samples of ``name``."""
+    tests = make_tests(load_spec(ROOT, name), name, seed, fast=True)
+    notebooks = {"solution": samples.solution_notebook(ROOT, name),
+                 "blank": samples.release_notebook(ROOT, name)}
+    for p in sorted((ROOT / "tests" / "submissions" / name).glob("*.ipynb")):
+        notebooks[p.stem] = nbformat.read(str(p), as_version=4)
+    ref = namespace(notebooks["solution"])
+    expected = {}
+    for ti, t in enumerate(tests):
+        for ci, c in enumerate(t.cases):
+            expected[ti, ci] = list(c.expected) if not c.needs_reference else returns(ref, c)
+            assert expected[ti, ci] is not None, f"the solution fails {c.label}"
+    scores = {"max": float(sum(t.points for t in tests))}
+    for student, nb in notebooks.items():
+        ns = ref if student == "solution" else namespace(nb)
+        total = 0.0
+        for ti, t in enumerate(tests):
+            passed = 0.0
+            for ci, c in enumerate(t.cases):
+                got = returns(ns, c)
+                if got is not None:
+                    passed += t.compare.score(expected[ti, ci], got)[0]
+            total += round(t.points * passed / len(t.cases), 2)
+        scores[student] = round(total, 2)
+    return scores, tests
+
+
+@pytest.mark.parametrize("name", NUMPY_ASSIGNMENTS)
+def test_recorded_scores_are_the_derived_ones(name):
+    recorded = {k: float(v) for k, v in EXPECTED[name].items()}
+    for seed in SEEDS:
+        derived, _ = derived_scores(name, seed)
+        assert derived == recorded, f"seed {seed}: derived {derived} vs recorded {recorded}"
+
+
+def test_check_estimate_for_buggy_dilation_is_derived():
+    """test_assignments' `(5, 9, 11)` for `coursekit check` on buggy_dilation: the visible
+    tests whose every case passes, all visible points, all hidden points."""
+    name = "a1_conv_arithmetic"
+    tests = make_tests(load_spec(ROOT, name), name, 0, fast=True)
+    nb = nbformat.read(str(ROOT / "tests" / "submissions" / name / "buggy_dilation.ipynb"), as_version=4)
+    ns = namespace(nb)
+    visible = [t for t in tests if not t.hidden]
+    estimate = sum(t.points for t in visible
+                   if all(t.compare.score(list(c.expected), returns(ns, c) or [None])[0] == 1 for c in t.cases))
+    derived = (estimate, sum(t.points for t in visible), sum(t.points for t in tests if t.hidden))
+    assert derived == (5, 9, 11)
