@@ -188,6 +188,8 @@ def audit_figure(fig) -> dict:
                "overlaps": [f"{a!r} / {b!r}" for o, a, b in overlaps if o == k]}
         if kind == "image":
             rec["images"] = [_image_record(m, colorbars) for m in maps]
+            for im in rec["images"]:   # every value printed on its cell: the numbers are the legend
+                im["annotated"] = bool(im["shape"]) and len(ax.texts) >= int(np.prod(im["shape"][:2]))
         if kind == "plot":
             rec["legend_covers"] = _legend_cover(ax, renderer)
             rec["hidden_lines"] = _hidden_lines(ax)
@@ -332,7 +334,7 @@ def figure_problems(rec: dict) -> list[str]:
             elif im["norm"] not in ("TwoSlopeNorm", "CenteredNorm") and (
                     im["vmin"] is None or abs(im["vmin"] + im["vmax"]) > 0.02 * max(abs(im["vmin"]), abs(im["vmax"]))):
                 probs.append(f"{name}: diverging map with limits {im['vmin']:.3g}, {im['vmax']:.3g} not symmetric about 0")
-            if not im["colorbar"]:
+            if not im["colorbar"] and not im.get("annotated"):
                 probs.append(f"{name}: signed data without a colorbar")
         for o in a["overlaps"]:
             probs.append(f"{name}: overlapping labels {o}")

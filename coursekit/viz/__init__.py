@@ -19,6 +19,7 @@ EXPORTS = {
     "activation_stats": "activation_stats",
     "layer_activations": "activation_stats",
     "plot_activation_stats": "activation_stats",
+    "plot_std_by_depth": "activation_stats",
     "plot_grad_norms_by_depth": "signal_propagation",
     "plot_singular_values": "signal_propagation",
     "filters": "filters",

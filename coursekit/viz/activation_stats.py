@@ -3,7 +3,7 @@
 :func:`layer_activations` runs a model once and keeps the output of every activation
 layer (ReLU, Tanh, ... by default); :func:`activation_stats` summarizes them (mean, std,
 fraction of zeros / saturated units); :func:`plot_activation_stats` draws histograms per
-layer plus mean and std against depth, the plots of the weight-initialization lesson.
+layer plus the std against depth (:func:`plot_std_by_depth`), the plots of the weight-initialization lesson.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from torch import nn
 
 from ..torchutil import Hooks, model_mode
 
-__all__ = ["layer_activations", "activation_stats", "plot_activation_stats",
+__all__ = ["layer_activations", "activation_stats", "plot_activation_stats", "plot_std_by_depth",
            "ACTIVATION_LAYERS"]
 
 ACTIVATION_LAYERS = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.GELU, nn.ELU)
@@ -73,44 +73,72 @@ def _shared_range(arrays) -> tuple:
 
 def plot_activation_stats(acts: dict, title: str | None = None, max_hists: int = 6,
                           bins: int = 40, fig=None, xlim=None):
-    """Histograms of the activations of up to ``max_hists`` layers (evenly spread over
-    depth) and mean/std against depth. acts: ``layer_activations`` output. Returns the figure.
+    """Histograms of the activations of up to ``max_hists`` layers (evenly spread over depth;
+    rows of three) and, at the right, the std against depth on a log scale. acts:
+    ``layer_activations`` output. Returns the figure.
 
-    The histograms share one x-range (``xlim=(lo, hi)``, default: the range of all the
-    layers shown), so a distribution that collapses with depth *looks* narrower, instead of
-    being stretched back to full width with only its tick labels shrinking.
+    The histograms share one x-range (``xlim=(lo, hi)``, default: the range of all the layers
+    shown) and one y-range (the fraction of a layer's activations per bin), so a distribution
+    that collapses with depth *looks* collapsed: a spike at 0, not a bell curve stretched back
+    to full width. The log-scale std shows how fast it collapses (layer means are in the titles).
     """
     if not acts:
         raise ValueError("acts is empty: pass the output of layer_activations(model, x)")
     names = list(acts)
     stats = activation_stats(acts)
     picks = sorted(set(np.linspace(0, len(names) - 1, min(max_hists, len(names))).astype(int)))
-    ncols = len(picks) + 1
+    ncols = min(3, len(picks))
+    nrows = -(-len(picks) // ncols)
+    size = (2.6 * ncols + 3.8, 2.3 * nrows + 0.8)
     if fig is None:
-        fig = plt.figure(figsize=(2.3 * ncols + 1.5, 3.0))
+        fig = plt.figure(figsize=size)
     else:
         fig.clear()
-    axes = fig.subplots(1, ncols, gridspec_kw={"width_ratios": [1] * len(picks) + [1.6]})
+        fig.set_size_inches(*size)
+    gs = fig.add_gridspec(nrows, ncols + 1, width_ratios=[1] * ncols + [1.45])
     lo, hi = xlim if xlim is not None else _shared_range([acts[names[i]] for i in picks])
-    for ax, i in zip(axes, picks):
-        a = acts[names[i]].ravel()
-        ax.hist(a, bins=bins, range=(lo, hi), color="C0")
-        ax.set_xlim(lo, hi)
-        ax.set_title(f"layer {i + 1}\nmean {stats['mean'][i]:.2g}, std {stats['std'][i]:.2g}",
-                     fontsize=8)
-        ax.set_xlabel("activation value", fontsize=8)
+    axes, first = [], None
+    for k, i in enumerate(picks):
+        ax = fig.add_subplot(gs[k // ncols, k % ncols], sharex=first, sharey=first)
+        first = first or ax
+        a = np.asarray(acts[names[i]]).ravel()
+        ax.hist(a, bins=bins, range=(lo, hi), color="C0", weights=np.full(a.size, 1 / max(a.size, 1)))
+        ax.set_title(f"layer {i + 1}: mean {stats['mean'][i]:.2g}, std {stats['std'][i]:.2g}", fontsize=8)
+        if k // ncols == nrows - 1 or k + ncols >= len(picks):
+            ax.set_xlabel("activation value", fontsize=8)
+        if k % ncols == 0:
+            ax.set_ylabel("fraction per bin", fontsize=8)
         ax.tick_params(labelsize=7)
-    axes[0].set_ylabel("count")
-    depth = np.arange(1, len(names) + 1)
-    ax = axes[-1]
-    ax.plot(depth, stats["mean"], "-o", ms=3, label="mean")
-    ax.plot(depth, stats["std"], "-s", ms=3, label="std")
-    ax.set_xlabel("layer (depth)")
-    ax.set_ylabel("activation statistic")
-    ax.set_title("Mean and std by depth", fontsize=9)
-    ax.axhline(0, color="gray", lw=0.5)
-    ax.legend(fontsize=8)
+        axes.append(ax)
+    first.set_xlim(lo, hi)
+    ax = fig.add_subplot(gs[:, -1])
+    plot_std_by_depth({"std": stats["std"]}, ax=ax, legend=False)
+    ax.set_title("std by depth (log scale)", fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_std_by_depth(stds: dict, predictions: dict | None = None, ax=None, legend: bool = True):
+    """The activations' std against depth on a log y-axis, one line per ``{label: [std per
+    layer]}`` (``activation_stats(acts)["std"]``), and dashed ``predictions`` (same form).
+    Exact zeros are left out (a log axis cannot show them). Returns the axes."""
+    from .style import legend_outside, log_ticks
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 3.6))
+    for k, (label, s) in enumerate(stds.items()):
+        s = np.asarray(s, dtype=float)
+        depth = np.arange(1, len(s) + 1)
+        ax.plot(depth[s > 0], s[s > 0], "-o", ms=3, color=f"C{k}", label=label)
+    for k, (label, s) in enumerate((predictions or {}).items()):
+        s = np.asarray(s, dtype=float)
+        ax.plot(np.arange(1, len(s) + 1), s, "--", color="0.35", lw=1, label=label)
+    ax.set_yscale("log")
+    log_ticks(ax, "y")
+    ax.set(xlabel="layer (depth)", ylabel="activation std (log scale)")
+    ax.grid(alpha=0.3, which="major")
+    if legend:
+        legend_outside(ax)
+    return ax

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .style import grid, is_signed, show_signed, symmetric_limit
+
 __all__ = ["plot_signals", "show_kernel_responses", "plot_border_effect", "repeated_blur"]
 
 
@@ -19,16 +21,15 @@ def plot_signals(signals: dict, xlabel: str = "position (samples)", ylabel: str 
 
     if not signals:
         raise ValueError("signals is empty: pass {title: 1-D array}")
-    fig, axes = plt.subplots(1, len(signals), figsize=(4.3 * len(signals), 2.8), sharey=True,
-                             squeeze=False)
-    for ax, (name, y) in zip(axes[0], signals.items()):
+    fig, axes = grid(len(signals), panel=(3.9, 2.8), sharey=True)
+    for ax, (name, y) in zip(axes, signals.items()):
         y = np.asarray(y)
         if y.ndim != 1:
             raise ValueError(f"signal {name!r} must be 1-D, got shape {y.shape}")
         ax.stem(np.arange(len(y)), y)
         ax.set(title=f"{name} ({len(y)} samples)", xlabel=xlabel)
         ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel(ylabel)
+    axes[0].set_ylabel(ylabel)
     fig.tight_layout()
     return fig
 
@@ -37,25 +38,23 @@ def show_kernel_responses(image, kernels: dict, padding: int = 0):
     """The grey ``image: (H, W)`` and, for each ``{name: (k, k) kernel}``, the feature map
     of a cross-correlation (``coursekit.nn.apply_kernel``), sizes in the titles.
 
-    Maps with both signs (edge detectors) use a diverging colormap centred on 0 with a
-    colorbar; the others are grey. Returns the figure.
+    Maps with both signs (edge detectors) use a diverging colormap centred on 0, on one
+    shared scale, each with a colorbar; the others are grey. Two panels per row. Returns the figure.
     """
-    import matplotlib.pyplot as plt
-
     from ..nn import apply_kernel
 
     image = np.asarray(image, dtype=float)
     if image.ndim != 2:
         raise ValueError(f"image must be grey (H, W), got shape {image.shape}")
-    fig, axes = plt.subplots(1, len(kernels) + 1, figsize=(4.4 * (len(kernels) + 1), 3.6))
+    outs = {name: apply_kernel(image, np.asarray(k, dtype=float), padding=padding) for name, k in kernels.items()}
+    signed = [o for o in outs.values() if is_signed(o)]
+    m = symmetric_limit(*signed)
+    fig, axes = grid(len(kernels) + 1, ncols=2, panel=(5.4, 3.7))
     axes[0].imshow(image, cmap="gray")
     axes[0].set_title(f"input {image.shape[0]}×{image.shape[1]}")
-    for ax, (name, k) in zip(axes[1:], kernels.items()):
-        out = apply_kernel(image, np.asarray(k, dtype=float), padding=padding)
-        if out.min() < 0 < out.max():
-            m = np.abs(out).max()
-            im = ax.imshow(out, cmap="RdBu_r", vmin=-m, vmax=m)
-            fig.colorbar(im, ax=ax, fraction=0.046, label="response (signed)")
+    for ax, (name, out) in zip(axes[1:], outs.items()):
+        if is_signed(out):
+            show_signed(ax, out, vmax=m, label="response (red +, blue −)")
         else:
             ax.imshow(out, cmap="gray")
         ax.set_title(f"{name}: {out.shape[0]}×{out.shape[1]}")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .style import MAX_WIDTH_IN
+
 
 def show_convolution(image, kernel, output, title: str | None = None, axes=None,
                      diverging: bool | None = None):
@@ -64,8 +66,9 @@ def show_feature_maps(maps, title: str = "feature maps", max_maps: int = 16, col
     if maps.ndim != 3:
         raise ValueError(f"maps must be (C, H, W), got shape {maps.shape}")
     n = min(len(maps), max_maps)
-    cols = min(cols, n)
+    cols = min(cols, n, int((MAX_WIDTH_IN - 1.2) // 1.5))   # 1.5 in per panel, 1.2 in for the colorbar
     rows = -(-n // cols)
+    cols = -(-n // rows)                                     # balanced rows: 8 maps as 2x4, not 7 + 1
     shown = maps[:n]
     if diverging is None:
         diverging = bool(shown.min() < 0 < shown.max())
@@ -74,7 +77,7 @@ def show_feature_maps(maps, title: str = "feature maps", max_maps: int = 16, col
         style = dict(cmap="RdBu_r", vmin=-m, vmax=m)
     else:
         style = dict(cmap="viridis", vmin=float(shown.min()), vmax=float(shown.max()))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols + 1.2, 1.7 * rows + 0.3), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols + 1.2, 1.6 * rows + 0.4), squeeze=False)
     im = None
     for k, ax in enumerate(axes.flat):
         ax.axis("off")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .style import chance_line, log_ticks
+
 
 def _smooth(values, beta=0.9):
     out, avg = [], 0.0
@@ -18,7 +20,7 @@ def plot_numpy_training(history, title: str | None = None, healthy=(1e-4, 1e-2))
     (log scale, the lecture's rule-of-thumb band for SGD, 1e-4 to 1e-2, shaded). Returns the Figure."""
     import matplotlib.pyplot as plt
 
-    fig, (ax_l, ax_a, ax_r) = plt.subplots(1, 3, figsize=(14, 3.8))
+    fig, (ax_l, ax_a, ax_r) = plt.subplots(1, 3, figsize=(12, 3.9))
     loss = np.asarray(history.loss)
     it = np.arange(1, len(loss) + 1)
     ax_l.plot(it, loss, alpha=0.3, label="per minibatch")
@@ -40,8 +42,9 @@ def plot_numpy_training(history, title: str | None = None, healthy=(1e-4, 1e-2))
         ax_r.plot(x, vals, label=name, lw=1)
     ax_r.axhspan(*healthy, color="C2", alpha=0.1, label="lecture's band for SGD")
     ax_r.set_yscale("log")
+    log_ticks(ax_r, "y")
     ax_r.set(xlabel="iteration", ylabel="||Δw|| / ||w|| (update / weight)", title="Update/weight ratio")
-    ax_r.legend(fontsize=8)
+    ax_r.legend(fontsize=7)
     for ax in (ax_l, ax_a, ax_r):
         ax.grid(alpha=0.3)
     if title:
@@ -83,7 +86,7 @@ def plot_ratio_vs_lr(history, healthy=(1e-4, 1e-2)):
     lr = np.asarray(history.lr)
     if len(steps) == 0:
         raise ValueError("history has no recorded update ratios (Trainer(ratio_every=...))")
-    fig, (ax_lr, ax_r) = plt.subplots(1, 2, figsize=(13, 4), sharex=True)
+    fig, (ax_lr, ax_r) = plt.subplots(1, 2, figsize=(11.5, 4.6), sharex=True)
     ax_lr.plot(np.arange(len(lr)), lr, color="k")
     ax_lr.set(yscale="log", xlabel="iteration", ylabel="learning rate", title="Learning rate (schedule)")
     for i, name in enumerate(k for k in history.update_ratio if k.endswith("w")):
@@ -94,24 +97,27 @@ def plot_ratio_vs_lr(history, healthy=(1e-4, 1e-2)):
     ax_r.axhspan(*healthy, color="C2", alpha=0.08, label="lecture's band for SGD")
     ax_r.set(yscale="log", xlabel="iteration", ylabel="ratio (log scale)",
              title="Update/weight ratio beside lr / rms(w)")
-    ax_r.legend(fontsize=7, ncol=2)
+    log_ticks(ax_lr, "y")
+    log_ticks(ax_r, "y")
+    ax_r.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     for ax in (ax_lr, ax_r):
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
-def plot_seed_runs(runs: dict, title: str | None = None):
+def plot_seed_runs(runs: dict, title: str | None = None, chance: float | None = None):
     """Compare training runs repeated over seeds: ``{label: [TrainHistory, ...]}``.
 
     Left: minibatch loss (smoothed), mean over seeds with the min-max band (log scale).
-    Right: validation accuracy per epoch, mean with the min-max band. Returns the Figure.
+    Right: validation accuracy per epoch, mean with the min-max band, and a line at the
+    ``chance`` accuracy (e.g. 1/10) when given. Returns the Figure.
     """
     import matplotlib.pyplot as plt
 
     if not runs:
         raise ValueError("runs is empty: pass {label: [TrainHistory, ...]}")
-    fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(13, 4))
+    fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(11.5, 4))
     for i, (label, hists) in enumerate(runs.items()):
         losses = np.array([_smooth(h.loss) for h in hists])
         it = np.arange(1, losses.shape[1] + 1)
@@ -124,6 +130,9 @@ def plot_seed_runs(runs: dict, title: str | None = None):
     ax_l.set(yscale="log", xlabel="iteration", ylabel="cross-entropy loss (smoothed, log scale)",
              title="Training loss: mean and min-max over seeds")
     ax_a.set(xlabel="epoch", ylabel="validation accuracy", title="Validation accuracy: mean and min-max")
+    if chance is not None:
+        chance_line(ax_a, chance)
+    log_ticks(ax_l, "y")
     ax_l.legend(fontsize=8)
     ax_a.legend(fontsize=8)
     for ax in (ax_l, ax_a):

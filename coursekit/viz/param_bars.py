@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from .style import MAX_WIDTH_IN
+
 __all__ = ["param_bars", "layer_labels"]
 
 _SHORT = {"Conv2d": "conv", "Linear": "fc", "ConvTranspose2d": "deconv", "BatchNorm2d": "bn",
@@ -39,7 +41,7 @@ def param_bars(summary, *, log: bool = False, title: str | None = None, axes=Non
         raise ValueError("summary has no layer with parameters or multiply-accumulates; "
                          "pass the result of coursekit.arithmetic.summary(model, input_size)")
     if axes is None:
-        width = min(16.0, max(6.0, 0.32 * len(rows) + 2))
+        width = min(MAX_WIDTH_IN, max(6.0, 0.26 * len(rows) + 1.5))
         fig, axes = plt.subplots(2, 1, figsize=(width, 6.5), sharex=True)
     fig = axes[0].figure
     xs = range(len(rows))
@@ -59,7 +61,8 @@ def param_bars(summary, *, log: bool = False, title: str | None = None, axes=Non
                       f"{summary.total_macs / 1e9:.2f} G multiply-accumulates per "
                       f"{'×'.join(map(str, summary.input_size))} input\n"
                       "(blue: convolution, red: fully connected)")
-    axes[1].set_xticks(list(xs), layer_labels(rows), rotation=90, fontsize=8)
+    axes[1].set_xticks(list(xs), layer_labels(rows), rotation=90, fontsize=8 if len(rows) <= 36 else 7)
+    axes[1].set_xlim(-0.6, len(rows) - 0.4)
     axes[1].set_xlabel("layer")
     fig.tight_layout()
     return fig

@@ -41,6 +41,10 @@ def plot_schedules(schedules: dict | None = None, total_steps: int = 100, log: b
     ax.set_ylabel("learning rate")
     if log:
         ax.set_yscale("log")
+    if log:
+        from .style import log_ticks
+
+        log_ticks(ax, "y")
     ax.set_title("Learning-rate schedules")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, ncol=2)

@@ -89,13 +89,22 @@ def show_signed(ax, data, vmax: float | None = None, label: str | None = None, c
 
 
 def log_ticks(ax, axis: str = "y", base: float = 10.0):
-    """Labelled major ticks at every power of ``base`` (``10^k``), minor ticks without labels."""
-    from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
+    """Explicit ticks on a log axis: labelled powers of ``base`` (``10^k``) and unlabelled minor
+    ticks; when the current limits span under two decades, 1-2-5 ticks labelled in plain numbers
+    (``0.02``, ``0.05``, ``0.1``) instead, so that at least two ticks carry a label."""
+    from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator, NullFormatter
 
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_locator(LogLocator(base=base, numticks=12))
-    target.set_major_formatter(LogFormatterSciNotation(base=base))
-    target.set_minor_locator(LogLocator(base=base, subs=np.arange(2, 10) / 1.0, numticks=12))
+    lo, hi = sorted(ax.get_ylim() if axis == "y" else ax.get_xlim())
+    short = lo > 0 and np.log(hi / lo) / np.log(base) < 2
+    if short:
+        target.set_major_locator(LogLocator(base=base, subs=(1.0, 2.0, 5.0), numticks=12))
+        target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+        target.set_minor_locator(LogLocator(base=base, subs=(3.0, 4.0, 6.0, 7.0, 8.0, 9.0), numticks=12))
+    else:
+        target.set_major_locator(LogLocator(base=base, numticks=12))
+        target.set_major_formatter(LogFormatterSciNotation(base=base))
+        target.set_minor_locator(LogLocator(base=base, subs=np.arange(2, 10) / 1.0, numticks=12))
     target.set_minor_formatter(NullFormatter())
 
 
