@@ -32,7 +32,8 @@ def test_filters_draws_rgb_and_per_channel_grids(ch):
     fig = filters(m)                           # first layer
     assert len([a for a in fig.axes if a.images]) == 4 * (1 if ch == 3 else ch)
     fig = filters(m, "3", max_filters=5, max_channels=3)
-    assert len(fig.axes) == 5 * 3
+    assert len([a for a in fig.axes if a.images]) == 5 * 3
+    assert sum(a.get_label() == "<colorbar>" for a in fig.axes) == 1
 
 
 def test_activations_values_and_dead_channels():
@@ -45,7 +46,13 @@ def test_activations_values_and_dead_channels():
     acts = activations(m, x, ["1", m[4]])
     np.testing.assert_allclose(acts["1"], m[:2](x).detach().numpy(), rtol=1e-6)
     np.testing.assert_array_equal(dead_channels(acts["4"]), [2])
-    assert "1 dead" in " ".join(a.get_title(loc="left") for a in plt.gcf().axes)
+    fig = plt.gcf()
+    assert "1 dead" in " ".join(sub.get_suptitle() for sub in fig.subfigs)
+    dead_ax = next(a for a in fig.axes if a.get_title() == "ch 2 dead")
+    assert all(s.get_edgecolor()[:3] == (1.0, 0.0, 0.0) for s in dead_ax.spines.values())
+    inputs = [a for a in fig.axes if a.get_title() == "input"]
+    assert len(inputs) == 2                   # the input image first, in each layer's block
+    assert sum(a.get_label() == "<colorbar>" for a in fig.axes) == 2
     assert count_hooks(m) == 0
 
 
@@ -119,7 +126,14 @@ def test_overlay_and_grid():
         overlay(img, np.random.rand(4, 4))
     fig = show_attributions(torch.rand(2, 1, 8, 8), {"a": np.random.rand(2, 8, 8),
                                                      "guided": np.random.rand(2, 1, 8, 8)})
-    assert len(fig.axes) == 6
+    panels = [a for a in fig.axes if a.get_label() != "<colorbar>"]
+    assert len(panels) == 6 and len(fig.axes) == 7          # one colorbar for every method
+    maps = [a.images[-1] for a in panels if a.get_title() in ("a", "guided")]
+    assert {m.get_cmap().name for m in maps} == {"inferno"}  # one encoding for every column
+    masks = np.zeros((2, 8, 8), bool)
+    masks[:, 2:6, 2:6] = True
+    fig = show_attributions(torch.rand(2, 3, 8, 8), {"a": np.random.rand(2, 8, 8)}, masks=masks)
+    assert all(a.collections for a in fig.axes if a.get_label() != "<colorbar>")   # outlines drawn
 
 
 def test_visualization_explorer_updates_from_viz():

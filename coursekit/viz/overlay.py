@@ -26,21 +26,32 @@ def normalize_map(m) -> np.ndarray:
     return (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
 
 
-def overlay(image, heatmap, ax=None, alpha: float = 0.5, cmap: str = "jet", title=None):
+def _grey(img) -> np.ndarray:
+    """(H, W, 3) or (H, W) image in [0, 1] -> (H, W) luminance."""
+    return img if img.ndim == 2 else img @ np.array([0.299, 0.587, 0.114])
+
+
+def _magnitude(m) -> np.ndarray:
+    """An attribution (H, W) or (C, H, W) -> (H, W): max |.| over channels for (C, H, W)."""
+    m = np.asarray(m, dtype=np.float64)
+    return np.abs(m).max(0) if m.ndim == 3 else m
+
+
+def overlay(image, heatmap, ax=None, alpha: float = 0.6, cmap: str = "inferno", title=None):
     """Draw ``heatmap`` (H, W) over ``image`` (C, H, W) on ``ax``; returns the axes.
 
-    The heat map is normalized to [0, 1] for display only (the values are not changed).
+    The image is drawn in grey (its colours would mix with the map's); the heat map,
+    normalized to [0, 1] for display only (the values are not changed), on top with
+    transparency ``alpha``. A (C, H, W) attribution is reduced to max |.| over channels.
     """
     import matplotlib.pyplot as plt
     img = to_image(image)
-    hm = np.asarray(heatmap)
-    if hm.ndim == 3:                       # (C, H, W) attribution: max |.| over channels
-        hm = np.abs(hm).max(0)
+    hm = _magnitude(heatmap)
     if hm.shape != img.shape[:2]:
         raise ValueError(f"heatmap shape {hm.shape} must match the image size {img.shape[:2]}")
     if ax is None:
         _, ax = plt.subplots(figsize=(3, 3))
-    ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1)
+    ax.imshow(_grey(img), cmap="gray", vmin=0, vmax=1)
     ax.imshow(normalize_map(hm), cmap=cmap, alpha=alpha, vmin=0, vmax=1)
     ax.set_xticks([]), ax.set_yticks([])
     if title:
@@ -48,29 +59,41 @@ def overlay(image, heatmap, ax=None, alpha: float = 0.5, cmap: str = "jet", titl
     return ax
 
 
-def show_attributions(images, maps: dict, titles=None, alpha: float = 0.5, size: float = 2.0):
-    """Grid: one row per image, first column the image, then one overlay per method.
+def show_attributions(images, maps: dict, titles=None, masks=None, cmap: str = "inferno",
+                      size: float = 1.45):
+    """Grid: one row per image, first column the image, then one map per method.
 
-    ``images``: (N, C, H, W); ``maps``: {method name: (N, H, W) or (N, C, H, W) array}.
-    Returns the matplotlib figure.
+    ``images``: (N, C, H, W); ``maps``: {method name: (N, H, W) or (N, C, H, W) array};
+    ``masks``: optional (N, H, W) object masks, outlined in cyan on every panel. Every method
+    is drawn the same way: a (C, H, W) map reduced to max |.| over channels, each map scaled
+    to [0, 1] (its own min to its own max), one colour map and one colorbar for all. Without
+    ``masks`` the maps are drawn over the grey image (:func:`overlay`). Returns the figure.
     """
     import matplotlib.pyplot as plt
+    from .style import MAX_WIDTH_IN
     images = images.detach().cpu().numpy() if hasattr(images, "detach") else np.asarray(images)
     n, k = len(images), len(maps)
-    fig, axes = plt.subplots(n, k + 1, figsize=(size * (k + 1), size * n), squeeze=False)
+    size = min(size, (MAX_WIDTH_IN - 1.0) / (k + 1))
+    fig, axes = plt.subplots(n, k + 1, figsize=(size * (k + 1) + 1.0, size * n + 0.5), squeeze=False,
+                             layout="constrained")
+    im = None
     for i in range(n):
-        axes[i, 0].imshow(to_image(images[i]), cmap="gray" if images.shape[1] == 1 else None)
-        axes[i, 0].set_xticks([]), axes[i, 0].set_yticks([])
+        img = to_image(images[i])
+        axes[i, 0].imshow(img, cmap="gray" if img.ndim == 2 else None)
         axes[i, 0].set_title(titles[i] if titles is not None else "input", fontsize=9)
         for j, (name, m) in enumerate(maps.items()):
-            a = m[i]
-            if a.ndim == 3 and name.lower().startswith("guided"):
-                axes[i, j + 1].imshow(to_image(a), cmap="gray" if a.shape[0] == 1 else None)
-                axes[i, j + 1].set_xticks([]), axes[i, j + 1].set_yticks([])
-                axes[i, j + 1].set_title(name, fontsize=9)
+            ax = axes[i, j + 1]
+            if masks is None:
+                overlay(images[i], m[i], ax=ax, cmap=cmap)
+                im = ax.images[-1]
             else:
-                overlay(images[i], a, ax=axes[i, j + 1], alpha=alpha, title=name)
-    fig.suptitle("Attribution maps (red = most important; each map scaled to its own max)",
-                 fontsize=10)
-    fig.tight_layout()
+                im = ax.imshow(normalize_map(_magnitude(m[i])), cmap=cmap, vmin=0, vmax=1)
+            ax.set_title(name, fontsize=9)
+        for ax in axes[i]:
+            ax.set_xticks([]), ax.set_yticks([])
+            if masks is not None:
+                ax.contour(np.asarray(masks[i], dtype=float), levels=[0.5], colors="cyan", linewidths=1)
+    what = "object outline in cyan; " if masks is not None else ""
+    fig.suptitle(f"Attribution maps ({what}each map scaled from its own minimum to its own maximum)", fontsize=10)
+    fig.colorbar(im, ax=axes[:, 1:], fraction=0.03, pad=0.02, label="attribution (0 = map's min, 1 = max)")
     return fig
