@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.coursekit-installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all setup course test test-fast lab browser clean help
+.PHONY: all setup course test test-fast lab browser hub-proxy clean help
 
 help:
 	@echo "make course  - set up, execute every lecture notebook, build + autograde the assignments (build/)"
@@ -31,10 +31,24 @@ browser:
 	      || echo "warning: could not install chromium; the browser test will fail in CI"; \
 	  else echo "note: chromium not found; install it for the browser test (e.g. apt-get install chromium)"; fi; }
 
+# configurable-http-proxy, JupyterHub's proxy, for the class test (tests/test_jupyterhub.py):
+# from the npm registry into $(VENV)/chp when it is not on PATH (Node.js from apt-get if missing).
+CHP := $(VENV)/chp/node_modules/.bin/configurable-http-proxy
+hub-proxy:
+	@command -v configurable-http-proxy >/dev/null 2>&1 || [ -x $(CHP) ] || { \
+	  if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing npm (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null) || true; fi; \
+	  if command -v npm >/dev/null 2>&1; then \
+	    echo "installing configurable-http-proxy (npm) into $(VENV)/chp"; \
+	    npm install --no-audit --no-fund --loglevel=error --prefix $(VENV)/chp configurable-http-proxy@5 >/dev/null \
+	      || echo "warning: could not install configurable-http-proxy; the JupyterHub class test will skip"; \
+	  else echo "note: npm not found; the JupyterHub class test needs configurable-http-proxy"; fi; }
+
 course: setup
 	$(BIN)/coursekit course
 
-test: setup browser
+test: setup browser hub-proxy
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
 test-fast: setup
