@@ -39,22 +39,27 @@ def plot_lr_finder(result, ax=None):
     return ax.figure
 
 
-def plot_step_losses(step_losses: dict, beta: float = 0.95, ax=None, xlabel="optimizer step"):
+def plot_step_losses(step_losses: dict, beta: float = 0.95, ax=None, xlabel="optimizer step",
+                     epochs: float | None = None):
     """Per-step training losses ``{label: sequence}`` (e.g. ``History.step_loss`` for several
     batch sizes): faint raw curves and a smoothed line each; the band width is the noise of
-    the gradient estimate. Returns the figure."""
+    the gradient estimate. With ``epochs`` (runs of different batch sizes over the same data)
+    the x axis is the epoch, so runs with different numbers of steps span the same range.
+    The legend sits below the axes, off the curves. Returns the figure."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
+        _, ax = plt.subplots(figsize=(8, 4.2))
     for i, (label, losses) in enumerate(step_losses.items()):
         v = np.asarray(losses, dtype=float)
-        ax.plot(v, color=f"C{i}", alpha=0.3, lw=0.8)
-        ax.plot(smooth(v, beta), color=f"C{i}", lw=2,
+        x = np.arange(1, len(v) + 1) * (epochs / len(v)) if epochs else np.arange(len(v))
+        ax.plot(x, v, color=f"C{i}", alpha=0.3, lw=0.8)
+        ax.plot(x, smooth(v, beta), color=f"C{i}", lw=2,
                 label=f"{label} (std of step-to-step change {np.std(np.diff(v)):.3f})")
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel("epoch" if epochs else xlabel)
     ax.set_ylabel("training loss")
     ax.set_title("Loss per step: raw (faint) and smoothed")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2 if len(step_losses) > 2 else 1,
+              frameon=False)
     ax.figure.tight_layout()
     return ax.figure
 

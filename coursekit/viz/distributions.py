@@ -10,26 +10,32 @@ __all__ = ["plot_distributions"]
 
 
 def plot_distributions(values: dict, title: str = "Distributions by layer", bins: int = 50,
-                       xlabel: str = "value", log: bool = False, axes=None):
+                       xlabel: str = "value", log: bool = False, axes=None, sharex: bool = True):
     """One histogram per entry of ``values`` ``{layer: array}`` (e.g. from
     ``coursekit.monitor.weight_values``), titled with mean, std and the fraction of exact
-    zeros. Returns the figure."""
+    zeros, in rows of at most three panels; the height of a bar is the percentage of that
+    entry's values in the bin, so entries of different sizes compare. With ``sharex`` (the
+    default: the panels are compared) every panel has the same x range, y range and bin
+    edges, so a narrower distribution looks narrower. Returns the figure."""
     if not values:
         raise ValueError("values is empty")
+    from .style import grid
     n = len(values)
+    arrays = {k: np.asarray(v, dtype=float).ravel() for k, v in values.items()}
     if axes is None:
-        cols = min(n, 4)
-        _, axes = plt.subplots(math.ceil(n / cols), cols, figsize=(3.2 * cols, 2.6 * math.ceil(n / cols)),
-                               squeeze=False)
+        _, axes = grid(n, ncols=3, panel=(3.6, 2.7), sharex=sharex, sharey=sharex, extra_height=0.5)
     axes = np.ravel(axes)
-    for ax, (name, v) in zip(axes, values.items()):
-        v = np.asarray(v, dtype=float).ravel()
-        ax.hist(v, bins=bins, color="C0", alpha=0.8, log=log)
-        ax.set_title(f"{name}\nmean {v.mean():.2g}  std {v.std():.2g}  zeros {np.mean(v == 0):.0%}",
+    if sharex:
+        lo = min(v.min() for v in arrays.values())
+        hi = max(v.max() for v in arrays.values())
+        bins = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
+    for ax, (name, v) in zip(axes, arrays.items()):
+        ax.hist(v, bins=bins, weights=np.full(v.size, 100.0 / max(v.size, 1)), color="C0", alpha=0.8, log=log)
+        ax.set_title(f"{name}\nmean {v.mean():.2g}  std {v.std():.2g}  zeros {np.mean(v == 0):.0%}  (n={v.size})",
                      fontsize=8)
         ax.set_xlabel(xlabel, fontsize=8)
-        ax.set_ylabel("count", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_ylabel("% of values", fontsize=8)
+        ax.tick_params(labelsize=7, labelbottom=True, labelleft=True)
     for ax in axes[n:]:
         ax.axis("off")
     axes[0].figure.suptitle(title)

@@ -42,7 +42,7 @@ def plot_loss_surface(surface="ravine", ax=None, levels: int = 30, resolution: i
 
 def plot_optimizer_paths(paths: dict, surface="ravine", ax=None, title: str | None = None):
     """Draw each optimizer's path ``{label: array (T, 2)}`` over the surface's contours;
-    the legend gives the final loss. Returns the figure."""
+    the legend (below the axes, off the paths) gives the final loss. Returns the figure."""
     spec = _surface(surface)
     ax = plot_loss_surface(surface, ax=ax)
     for label, path in paths.items():
@@ -54,7 +54,7 @@ def plot_optimizer_paths(paths: dict, surface="ravine", ax=None, title: str | No
                 label=f"{label}: loss {final:.2g} after {len(path) - 1} steps")
     if paths:
         ax.plot(*np.asarray(next(iter(paths.values())))[0], "ko", ms=6, label="start")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     ax.set_title(title or "Optimizer paths on the loss surface")
     ax.figure.tight_layout()
     return ax.figure
