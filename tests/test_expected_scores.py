@@ -108,18 +108,19 @@ def derived_scores(name: str, seed: int) -> dict:
             expected[ti, ci] = list(c.expected) if not c.needs_reference else returns(ref, c)
             assert expected[ti, ci] is not None, f"the solution fails {c.label}"
     scores = {"max": float(sum(t.points for t in tests))}
+    received = {}
     for student, nb in notebooks.items():
         ns = ref if student == "solution" else namespace(nb)
         total = 0.0
         for ti, t in enumerate(tests):
             passed = 0.0
             for ci, c in enumerate(t.cases):
-                got = returns(ns, c)
+                got = received[student, ti, ci] = returns(ns, c)
                 if got is not None:
                     passed += t.compare.score(expected[ti, ci], got)[0]
             total += round(t.points * passed / len(t.cases), 2)
         scores[student] = round(total, 2)
-    return scores, tests
+    return scores, {"tests": tests, "expected": expected, "received": received}
 
 
 @pytest.mark.parametrize("name", NUMPY_ASSIGNMENTS)
@@ -128,6 +129,27 @@ def test_recorded_scores_are_the_derived_ones(name):
     for seed in SEEDS:
         derived, _ = derived_scores(name, seed)
         assert derived == recorded, f"seed {seed}: derived {derived} vs recorded {recorded}"
+
+
+@pytest.mark.parametrize("name", NUMPY_ASSIGNMENTS)
+def test_the_graders_scoring_gives_the_derived_scores(name):
+    """``runner.score_tests`` on the same received values (as the child would send them)."""
+    from types import SimpleNamespace
+
+    from coursekit.grading.runner import score_tests
+
+    derived, run = derived_scores(name, SEEDS[0])
+    tests = run["tests"]
+    flat = [(ti, ci) for ti, t in enumerate(tests) for ci in range(len(t.cases))]
+    a = SimpleNamespace(tests=tests, cases=[(ti, tests[ti].cases[ci]) for ti, ci in flat],
+                        expected=[run["expected"][k] for k in flat])
+    for student, score in derived.items():
+        if student == "max":
+            continue
+        outputs = {i: ({"values": run["received"][(student,) + k]} if run["received"][(student,) + k]
+                       is not None else {"error": "raised"}) for i, k in enumerate(flat)}
+        results = score_tests(a, outputs)
+        assert round(sum(r.score for r in results), 2) == score, student
 
 
 def test_check_estimate_for_buggy_dilation_is_derived():
