@@ -1,12 +1,13 @@
 """``coursekit autograde ASSIGNMENT [--parallel N] [--student S] [--resume] [--rotate-hidden-inputs]``.
 
 Each submission is one transaction: graded in a worker thread (the student's code runs in a
-sandboxed child), then — in this thread only, so the gradebook has a single writer — its
-feedback and autograded notebook are written, its scores go to nbgrader's gradebook, and
-finally its journal record ``<grading dir>/autograde/<assignment>/<student>.json`` (a safe
-file name for odd ids: :func:`safe_name`) is written atomically with its status. A failure in
-any of these steps becomes that student's status (naming the step and the error) and the
-batch goes on. ``--resume`` skips submissions whose journal record exists and whose files are
+sandboxed child), whose worker then writes its feedback page and autograded notebook (bounded
+in size and time: :mod:`coursekit.grading.feedback`); then — in this thread only, so the
+gradebook has a single writer — its scores go to nbgrader's gradebook (held open for the
+batch, one commit per submission), and finally its journal record
+``<grading dir>/autograde/<assignment>/<student>.json`` (a safe file name for odd ids:
+:func:`safe_name`) is written atomically with its status. A failure in any of these steps
+becomes that student's status (naming the step and the error) and the batch goes on. ``--resume`` skips submissions whose journal record exists and whose files are
 unchanged (checksum), so a batch killed with SIGKILL finishes without re-grading or losing
 anything. The gradebook is backed up before every batch. Hidden inputs are the same in every
 batch of an assignment (:func:`batch_seed`), so a regrade gives the same scores.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -44,10 +46,34 @@ class BatchReport:
     batch: str = ""
     seconds: float = 0.0
     prepare_seconds: float = 0.0
+    phases: dict = field(default_factory=dict)   # phase -> [wall s, thread CPU s] summed over submissions
+
+    def add_phase(self, phase: str, wall: float, cpu: float) -> None:
+        with _PHASE_LOCK:
+            w, c = self.phases.get(phase, (0.0, 0.0))
+            self.phases[phase] = (w + wall, c + cpu)
 
     def table(self) -> list[tuple]:
         return [(s, r.status, f"{r.score:g}", f"{r.max_score:g}", "yes" if r.tampered else "")
                 for s, r in sorted(self.results.items())]
+
+
+_PHASE_LOCK = threading.Lock()
+
+
+class _Timed:
+    """``with _Timed(report, "feedback"):`` adds the block's wall and thread CPU seconds."""
+
+    def __init__(self, report: BatchReport | None, phase: str):
+        self.report, self.phase = report, phase
+
+    def __enter__(self):
+        self.t0, self.c0 = time.perf_counter(), time.thread_time()
+
+    def __exit__(self, *exc):
+        if self.report is not None:
+            self.report.add_phase(self.phase, time.perf_counter() - self.t0, time.thread_time() - self.c0)
+        return False
 
 
 def batch_seed(grading_dir: Path, assignment: str, resume: bool, seed: int | None,
@@ -144,21 +170,42 @@ def _student_cells(folder: Path, assignment: str):
         return None
 
 
-def commit(a, result: SubmissionResult, grading_dir: Path, folder: Path, html: bool, log=print) -> None:
-    """Write one graded submission as its own transaction: autograded notebook and feedback,
-    gradebook, then the journal record. A failure in any step becomes this student's status
-    (``error: could not write feedback: ...``) and is logged with the student's id; the
-    journal is still written, so the batch goes on and ``--resume`` skips the submission."""
-    try:
-        cells = _student_cells(folder, a.name)
-        feedback_mod.write(result, a.release, a.source, cells, grading_dir, html_out=html,
-                           folder_name=safe_name(result.student))
-    except Exception as e:  # noqa: BLE001 - student content must not stop the batch
-        _fail(result, "could not write feedback", e, log)
-    try:
-        gradebook.write_scores(grading_dir, result, student_id=gradebook_id(result.student))
-    except Exception as e:  # noqa: BLE001
-        _fail(result, "could not write the gradebook", e, log)
+def write_feedback(a, result: SubmissionResult, grading_dir: Path, folder: Path, html: bool, log=print,
+                   report: BatchReport | None = None) -> None:
+    """The submission's autograded notebook and (``html``) feedback page, written by the
+    worker that graded it (never by the single gradebook writer). A failure becomes this
+    student's status (``error: could not write feedback: ...``), logged with the id."""
+    with _Timed(report, "feedback"):
+        try:
+            cells = _student_cells(folder, a.name)
+            feedback_mod.write(result, a.release, a.source, cells, grading_dir, html_out=html,
+                               folder_name=safe_name(result.student))
+        except Exception as e:  # noqa: BLE001 - student content must not stop the batch
+            _fail(result, "could not write feedback", e, log)
+
+
+def commit(a, result: SubmissionResult, grading_dir: Path, folder: Path, html: bool | None = None,
+           log=print, book: "gradebook.Writer | None" = None, report: BatchReport | None = None) -> None:
+    """Commit one graded submission as its own transaction, in the single writer thread:
+    gradebook (``book``, or a gradebook opened for this one write), then the journal record.
+    ``html`` not None: write the feedback first, here (callers that grade outside
+    :func:`autograde`). A failure in any step becomes this student's status and is logged
+    with the student's id; the journal is still written, so the batch goes on and
+    ``--resume`` skips the submission."""
+    if html is not None:
+        write_feedback(a, result, grading_dir, folder, html, log, report)
+    with _Timed(report, "gradebook"):
+        try:
+            if book is not None:
+                book.write_scores(result, student_id=gradebook_id(result.student))
+            else:
+                gradebook.write_scores(grading_dir, result, student_id=gradebook_id(result.student))
+        except Exception as e:  # noqa: BLE001
+            _fail(result, "could not write the gradebook", e, log)
+        _write_journal(a, result, grading_dir, log)
+
+
+def _write_journal(a, result: SubmissionResult, grading_dir: Path, log) -> None:
     try:
         _write_atomic(journal_path(grading_dir, a.name, result.student),
                       json.dumps(result.to_dict(), indent=1, ensure_ascii=True))
@@ -232,25 +279,45 @@ def autograde(assignment: str, *, root: Path | None = None, grading_dir: Path | 
     if progress and todo:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(todo), desc=f"autograde {assignment}", unit="submission")
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        futures = {pool.submit(_safe_grade, a, s, submitted_dir / s / assignment, batch): s for s in todo}
-        for fut in as_completed(futures):
-            s = futures[fut]
-            result = fut.result()
-            commit(a, result, grading_dir, submitted_dir / s / assignment, html, log)
-            report.results[s] = result
-            report.graded.append(s)
-            if bar is not None:
-                bar.update(1)
-                try:
-                    bar.set_postfix_str(f"{s}: {result.status} {result.score:g}/{result.max_score:g}"
-                                        .encode("utf-8", "backslashreplace").decode("utf-8"))
-                except Exception:  # noqa: BLE001 - a progress bar never stops the batch
-                    pass
+    book = gradebook.Writer(grading_dir) if todo else None
+    try:
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            futures = {pool.submit(_grade_and_write, a, s, submitted_dir / s / assignment, batch, grading_dir,
+                                   html, log, report): s for s in todo}
+            for fut in as_completed(futures):
+                s = futures[fut]
+                result = fut.result()
+                commit(a, result, grading_dir, submitted_dir / s / assignment, log=log, book=book,
+                       report=report)
+                _progress(report, s, result, bar)
+    finally:
+        if book is not None:
+            book.close()
     if bar is not None:
         bar.close()
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _progress(report: BatchReport, s: str, result: SubmissionResult, bar) -> None:
+    report.results[s] = result
+    report.graded.append(s)
+    if bar is not None:
+        bar.update(1)
+        try:
+            bar.set_postfix_str(f"{s}: {result.status} {result.score:g}/{result.max_score:g}"
+                                .encode("utf-8", "backslashreplace").decode("utf-8"))
+        except Exception:  # noqa: BLE001 - a progress bar never stops the batch
+            pass
+
+
+def _grade_and_write(a, student: str, folder: Path, batch: str, grading_dir: Path, html: bool, log,
+                     report: BatchReport) -> SubmissionResult:
+    """In a worker: grade the submission, then write its feedback (off the single writer)."""
+    with _Timed(report, "grade"):
+        result = _safe_grade(a, student, folder, batch)
+    write_feedback(a, result, grading_dir, folder, html, log, report)
+    return result
 
 
 def _safe_grade(a, student: str, folder: Path, batch: str) -> SubmissionResult:

@@ -179,18 +179,86 @@ def _instructor_test_cell(src: Cell, t):
     return cell
 
 
-_EXPORTER = None
+# Light HTML for feedback (issue 19): no nbconvert exporter (jinja templates and syntax
+# highlighting cost ~1 s per submission), no script anywhere, bounded time on any input.
+RICH_CELL_CHARS = 8_000       # a markdown cell longer than this is shown as plain text
+RICH_TOTAL_CHARS = 60_000     # markdown rendered as markdown per page; the rest as plain text
+_SAFE_SCHEMES = ("http", "https", "mailto")
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data: http: https:"
+_STYLE = (
+    "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:62rem;margin:1.5rem auto;"
+    "padding:0 1rem;line-height:1.45;color:#1d1d1d}"
+    ".cell{margin:.9rem 0}.md table{border-collapse:collapse}"
+    ".md td,.md th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}"
+    "pre{margin:0;padding:.55rem .7rem;overflow-x:auto;white-space:pre-wrap;word-break:break-word}"
+    ".code pre{background:#f5f7f9;border:1px solid #d8dde2;border-radius:3px;font-size:.9em}"
+    ".out pre{border-left:4px solid #7a7a7a;background:#fcfcfc;font-size:.9em}"
+    ".out.passed pre{border-left-color:#2e8b57}.out.failed pre{border-left-color:#c0392b}"
+    ".plain{white-space:pre-wrap;word-break:break-word}"
+)
+_MARKDOWN = None
 
 
-def to_html(nb) -> str:
-    """HTML of a notebook (one cached nbconvert exporter: loading templates is the slow part)."""
-    global _EXPORTER
-    if _EXPORTER is None:
-        from nbconvert import HTMLExporter
+def _markdown(text: str) -> str:
+    """Markdown as HTML with raw HTML escaped (mistune, already a dependency of nbconvert)
+    and every link or image address that is not http(s)/mailto/relative made inert."""
+    global _MARKDOWN
+    if _MARKDOWN is None:
+        import mistune
 
-        _EXPORTER = HTMLExporter(template_name="classic", sanitize_html=True)
-    body, _ = _EXPORTER.from_notebook_node(nb)
-    return body
+        _MARKDOWN = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
+    return _safe_addresses(_MARKDOWN(text))
+
+
+def _safe_addresses(page: str) -> str:
+    def fix(m):
+        url = re.sub(r"[\x00-\x20\x7f]", "", html.unescape(m.group(2))).lower()
+        scheme = re.match(r"([a-z][a-z0-9+.\-]*):", url)
+        if scheme and scheme.group(1) not in _SAFE_SCHEMES:
+            return f'{m.group(1)}="#harmful-link"'
+        return m.group(0)
+    return re.sub(r'\b(href|src)\s*=\s*"([^"]*)"', fix, page, flags=re.I)
+
+
+def _plain(text: str) -> str:
+    return f'<div class="plain">{html.escape(text)}</div>'
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def to_html(nb, title: str = "Feedback") -> str:
+    """A self-contained, script-free HTML page of a feedback notebook: markdown cells rendered
+    (raw HTML escaped, script addresses removed; past :data:`RICH_CELL_CHARS` per cell or
+    :data:`RICH_TOTAL_CHARS` per page as plain text, so any notebook renders in bounded
+    time), code cells and their text outputs escaped in ``<pre>``. A Content-Security-Policy
+    forbids scripts even if something slipped through."""
+    parts = ['<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"]
+    rich_left = RICH_TOTAL_CHARS
+    for cell in nb.cells:
+        src = _source(cell)
+        if cell.get("cell_type") == "markdown":
+            if len(src) <= min(RICH_CELL_CHARS, rich_left):
+                rich_left -= len(src)
+                parts.append(f'<div class="cell md">{_markdown(src)}</div>')
+            else:
+                parts.append(f'<div class="cell md">{_plain(src)}</div>')
+        elif cell.get("cell_type") == "code":
+            parts.append(f'<div class="cell code"><pre><code>{html.escape(src)}</code></pre>')
+            for out in cell.get("outputs", []):
+                text = out.get("text", "")
+                text = "".join(text) if isinstance(text, list) else str(text)
+                first = text.split("\n", 1)[0]
+                state = " failed" if ": failed" in first else " passed" if ": passed" in first else ""
+                parts.append(f'<div class="out{state}"><pre>{html.escape(text)}</pre></div>')
+            parts.append("</div>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
 
 
 def write(result, release: list[Cell], source: list[Cell], student: list[Cell] | None,
@@ -207,5 +275,6 @@ def write(result, release: list[Cell], source: list[Cell], student: list[Cell] |
     fb = Path(grading_dir) / "feedback" / folder_name / name
     fb.mkdir(parents=True, exist_ok=True)
     path = fb / f"{name}.html"
-    path.write_text(to_html(feedback_notebook(result, release, student)), encoding="utf-8")
+    path.write_text(to_html(feedback_notebook(result, release, student), title=f"Feedback: {name}"),
+                    encoding="utf-8")
     return path

@@ -73,22 +73,50 @@ def write_scores(grading_dir: Path, result, timestamp: str | None = None,
                  student_id: str | None = None) -> None:
     """Store one SubmissionResult: student, submission and each test cell's auto_score
     (under ``student_id``, default the result's student)."""
-    import warnings
+    with Writer(grading_dir) as book:
+        book.write_scores(result, timestamp, student_id)
 
-    from nbgrader.api import Gradebook
 
-    ensure_tools_on_path()
-    sid = student_id or result.student
-    with Gradebook(db_url(grading_dir)) as gb, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
-        gb.update_or_create_student(sid)
-        kwargs = {"timestamp": timestamp} if timestamp else {}
-        gb.update_or_create_submission(result.assignment, sid, **kwargs)
-        for t in result.tests:
-            grade = gb.find_grade(t.grade_id, result.assignment, result.assignment, sid)
-            grade.auto_score = float(t.score)
-            grade.needs_manual_grade = grade.manual_score is not None
-        gb.db.commit()
+class Writer:
+    """The gradebook held open for a batch (opening it costs more than a write): each
+    :meth:`write_scores` is one submission's own commit, rolled back if it fails.
+    Single-threaded: only the batch's one writer thread uses it."""
+
+    def __init__(self, grading_dir: Path):
+        from nbgrader.api import Gradebook
+
+        ensure_tools_on_path()
+        self.gb = Gradebook(db_url(grading_dir))
+
+    def write_scores(self, result, timestamp: str | None = None, student_id: str | None = None) -> None:
+        import warnings
+
+        gb = self.gb
+        sid = student_id or result.student
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
+                gb.update_or_create_student(sid)
+                kwargs = {"timestamp": timestamp} if timestamp else {}
+                gb.update_or_create_submission(result.assignment, sid, **kwargs)
+                for t in result.tests:
+                    grade = gb.find_grade(t.grade_id, result.assignment, result.assignment, sid)
+                    grade.auto_score = float(t.score)
+                    grade.needs_manual_grade = grade.manual_score is not None
+                gb.db.commit()
+        except BaseException:
+            gb.db.rollback()
+            raise
+
+    def close(self) -> None:
+        self.gb.close()
+
+    def __enter__(self) -> "Writer":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self.close()
+        return False
 
 
 def scores(grading_dir: Path, name: str) -> dict[str, float]:
