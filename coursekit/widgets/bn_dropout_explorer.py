@@ -19,7 +19,11 @@ __all__ = ["bn_dropout_explorer", "BNDropoutExplorer"]
 
 
 class BNDropoutExplorer(widgets.VBox):
-    """The explorer widget; ``redraw()`` recomputes, ``stats`` holds the last statistics."""
+    """The explorer widget; ``redraw()`` recomputes, ``stats`` holds the last statistics
+    (``activation_stats``), and ``summary_html`` (CSS class ``ck-bn-summary``) prints the
+    activation std of the first and last layers and the last layer's fraction of zeros.
+    CSS classes for browser tests: ``ck-explorer ck-bn-dropout-explorer``, ``ck-bn-batchnorm``
+    (the batch-norm checkbox), ``ck-bn-summary``."""
 
     def __init__(self, x=None, depth: int = 10, width: int = 256, seed: int = 0,
                  init: str = "he", activation: str = "relu", batchnorm: bool = False,
@@ -45,12 +49,17 @@ class BNDropoutExplorer(widgets.VBox):
         self.mode = widgets.ToggleButtons(options=["train", "eval"], value="train",
                                           description="mode", style=style)
         self.out = widgets.Output()
+        self.summary_html = widgets.HTML()
+        for w, css in ((self, "ck-explorer"), (self, "ck-bn-dropout-explorer"),
+                       (self.batchnorm, "ck-bn-batchnorm"), (self.summary_html, "ck-bn-summary")):
+            w.add_class(css)
         self.stats: dict = {}
         controls = [self.init, self.activation, self.batchnorm, self.dropout, self.depth,
                     self.mode]
         for c in controls:
             c.observe(lambda change: self.redraw(), names="value")
-        super().__init__([widgets.HBox(controls[:3]), widgets.HBox(controls[3:]), self.out])
+        super().__init__([widgets.HBox(controls[:3]), widgets.HBox(controls[3:]),
+                          self.summary_html, self.out])
         self.redraw()
 
     def build(self) -> torch.nn.Module:
@@ -66,6 +75,10 @@ class BNDropoutExplorer(widgets.VBox):
         torch.manual_seed(self.seed)  # same dropout masks for the same settings
         acts = layer_activations(self.build(), self.x, train=self.mode.value == "train")
         self.stats = activation_stats(acts)
+        std, zeros = self.stats["std"], self.stats["zero_frac"]
+        self.summary_html.value = (
+            f"activation std: first layer {std[0]:.3f}, last layer (layer {len(std)}) "
+            f"{std[-1]:.3f} · zeros in the last layer: {zeros[-1]:.1%}")
         title = (f"{self.activation.value}, {self.init.value} init, "
                  f"{'with' if self.batchnorm.value else 'no'} BN, dropout p={self.dropout.value:.1f},"
                  f" {self.mode.value} mode")

@@ -39,6 +39,8 @@ class ConvExplorer(widgets.VBox):
     (``output_size_html``, CSS class ``ck-output-size``), whether the windows fit
     (``fit_html``, class ``ck-fit``), the torch check (``torch_html``)
     and the drawing (``image``, a PNG). ``output_size`` holds the last size (None if invalid).
+    CSS classes for browser tests: ``ck-explorer ck-conv-explorer`` (the whole explorer),
+    ``ck-stride`` (the stride slider).
     """
 
     def __init__(self, size=7, kernel_size=3, stride=1, padding=0, dilation=1,
@@ -77,6 +79,8 @@ class ConvExplorer(widgets.VBox):
             widgets.HBox([widgets.VBox(self.controls[:5]),
                           widgets.VBox(self.controls[5:])]),
             self.output_size_html, self.fit_html, self.torch_html, self.image])
+        self.add_class("ck-explorer")
+        self.add_class("ck-conv-explorer")
         self.update()
 
     def settings(self) -> dict:

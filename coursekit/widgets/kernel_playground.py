@@ -34,6 +34,8 @@ class KernelPlayground:
 
     images: dict name -> (H, W) or (H, W, 3) array (default: the embedded sample photos).
     ``render()`` returns the current matplotlib Figure (used by tests and the display).
+    CSS classes for browser tests: ``ck-explorer ck-kernel-playground``, ``ck-kernel-stride``,
+    ``ck-kernel-info`` (the shapes line "input HxW → output HoxWo").
     """
 
     def __init__(self, images: dict | None = None, image: str | None = None, kernel: str = "sobel x"):
@@ -62,6 +64,9 @@ class KernelPlayground:
         controls = w.VBox([self.image_w, self.kernel_w, w.Label("kernel numbers (edit = custom):"), grid,
                            self.stride_w, self.padding_w, self.mode_w, self.info])
         self.widget = w.HBox([controls, self.out])
+        for widget, css in ((self.widget, "ck-explorer"), (self.widget, "ck-kernel-playground"),
+                            (self.stride_w, "ck-kernel-stride"), (self.info, "ck-kernel-info")):
+            widget.add_class(css)
         self._syncing = False
         self.update()
 

@@ -18,7 +18,9 @@ class LayerStackBuilder(widgets.VBox):
     """Input shape controls, a layer form (``kind``, ``channels``, ``kernel_size``,
     ``stride``, ``padding``), buttons ``add_button`` / ``remove_button`` / ``clear_button``,
     and the table (``table_html``). ``layers`` is the list of layer specs,
-    ``summary`` the last :class:`coursekit.arithmetic.Summary` (None if invalid)."""
+    ``summary`` the last :class:`coursekit.arithmetic.Summary` (None if invalid).
+    CSS classes for browser tests: ``ck-explorer ck-layer-stack``, ``ck-in-size`` (input
+    height = width), ``ck-stack-table`` (the table)."""
 
     def __init__(self, input_shape=(3, 32, 32), layers=()):
         style = {"description_width": "initial"}
@@ -57,6 +59,9 @@ class LayerStackBuilder(widgets.VBox):
             widgets.HBox([self.stride, self.padding]),
             widgets.HBox([self.add_button, self.remove_button, self.clear_button]),
             self.message, self.table_html])
+        for w, css in ((self, "ck-explorer"), (self, "ck-layer-stack"),
+                       (self.in_size, "ck-in-size"), (self.table_html, "ck-stack-table")):
+            w.add_class(css)
         self._form_state()
         for layer in layers:
             self.add(*layer)

@@ -9,7 +9,12 @@ def optimizer_explorer(surface: str = "ravine", optimizers=("sgd", "momentum", "
                        steps: int = 60):
     """An ipywidgets panel: pick the surface and the optimizers, move the sliders (learning
     rate on a log scale, momentum, Adam's beta1/beta2, number of steps) and the paths are
-    redrawn. Returns the widget (display it as a cell's last expression)."""
+    redrawn. Returns the widget (display it as a cell's last expression).
+
+    Under the plot, one line per optimizer (CSS class ``ck-opt-summary``) gives where the
+    path ends and the loss there (or the step where it diverged). CSS classes for browser
+    tests: ``ck-explorer ck-optimizer-explorer``, ``ck-opt-lr`` (the learning-rate slider).
+    """
     import ipywidgets as w
     import matplotlib.pyplot as plt
     from IPython.display import display
@@ -36,11 +41,16 @@ def optimizer_explorer(surface: str = "ravine", optimizers=("sgd", "momentum", "
                        description="beta2 (RMSProp)", **style)
     n = w.IntSlider(value=steps, min=5, max=300, step=5, description="steps", **style)
     out = w.Output()
+    summary = w.HTML()
+    lr.add_class("ck-opt-lr")
+    summary.add_class("ck-opt-summary")
 
     def redraw(*_):
         paths = {name: optimizer_path(surf.value, name, lr=lr.value, steps=n.value,
                                       momentum=mom.value, betas=(b1.value, b2.value))
                  for name in which.value}
+        summary.value = "<br>".join(_end_text(surf.value, name, path, n.value)
+                                    for name, path in paths.items())
         with out:
             out.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(7.5, 4.8))
@@ -53,4 +63,20 @@ def optimizer_explorer(surface: str = "ravine", optimizers=("sgd", "momentum", "
     for c in (surf, which, lr, mom, b1, b2, n):
         c.observe(redraw, names="value")
     redraw()
-    return w.HBox([w.VBox([surf, which, lr, mom, b1, b2, n]), out])
+    # the controls keep their width (readouts stay readable); the plot shrinks to the rest
+    box = w.HBox([w.VBox([surf, which, lr, mom, b1, b2, n], layout=w.Layout(flex="0 0 auto")),
+                  w.VBox([out, summary], layout=w.Layout(flex="1 1 auto", min_width="0"))])
+    box.add_class("ck-explorer")
+    box.add_class("ck-optimizer-explorer")
+    return box
+
+
+def _end_text(surface: str, name: str, path, steps: int) -> str:
+    """``"sgd: after 60 steps at (-0.123, 0.000), loss 0.00123"`` (or where it diverged)."""
+    from ..optim import SURFACES
+
+    x, y = path[-1]
+    if len(path) < steps + 1:
+        return f"{name}: diverged at step {len(path)} (last finite point ({x:.3f}, {y:.3f}))"
+    loss = float(SURFACES[surface]["f"](x, y))
+    return f"{name}: after {steps} steps at ({x:.3f}, {y:.3f}), loss {loss:.4g}"

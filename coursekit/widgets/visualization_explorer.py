@@ -29,7 +29,9 @@ METHODS = ("Grad-CAM", "CAM", "saliency", "SmoothGrad", "guided backprop", "occl
 class VisualizationExplorer(widgets.VBox):
     """Controls ``index`` (image), ``method``, ``layer`` (for Grad-CAM), ``target``
     ("predicted" or a class) and ``alpha``; output ``image`` (PNG) and ``info`` (HTML:
-    prediction, and with masks the pointing game and energy inside the object)."""
+    prediction, and with masks the pointing game and energy inside the object).
+    CSS classes for browser tests: ``ck-explorer ck-visualization-explorer``, ``ck-vis-index``
+    (the image slider), ``ck-vis-info``."""
 
     def __init__(self, model, images, labels=None, classes=None, masks=None):
         import torch
@@ -57,6 +59,9 @@ class VisualizationExplorer(widgets.VBox):
         super().__init__([widgets.HBox([self.index, self.method]),
                           widgets.HBox([self.layer, self.target, self.alpha]),
                           self.image, self.info])
+        for w, css in ((self, "ck-explorer"), (self, "ck-visualization-explorer"),
+                       (self.index, "ck-vis-index"), (self.info, "ck-vis-info")):
+            w.add_class(css)
         self.heatmap = None
         self.update()
 
