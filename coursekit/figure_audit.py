@@ -196,9 +196,11 @@ def audit_figure(fig) -> dict:
             for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
                 if axis.get_scale() == "log":
                     lo, hi = sorted(ax.get_xlim() if name == "x" else ax.get_ylim())
-                    rec[f"{name}_log_labels"] = sum(
-                        1 for t in axis.get_major_ticks() + axis.get_minor_ticks()
-                        if t.label1.get_visible() and t.label1.get_text().strip() and lo <= t.get_loc() <= hi)
+                    labelled = [t for t in axis.get_major_ticks() + axis.get_minor_ticks()
+                                if t.label1.get_visible() and t.label1.get_text().strip() and lo <= t.get_loc() <= hi]
+                    minor = set(map(id, axis.get_minor_ticks()))
+                    rec[f"{name}_log_labels"] = len(labelled)
+                    rec[f"{name}_log_minor_labels"] = sum(1 for t in labelled if id(t) in minor)
         axes.append(rec)
     cross = [f"{a!r} / {b!r}" for o, a, b in overlaps if o == "fig"]
     return {"figsize_in": [round(float(v), 3) for v in fig.get_size_inches()], "dpi": dpi,
@@ -346,6 +348,9 @@ def figure_problems(rec: dict) -> list[str]:
             n = a.get(f"{axis}_log_labels")
             if n is not None and n < 2:
                 probs.append(f"{name}: log {axis} axis with {n} labelled tick(s); label the decades")
+            if a.get(f"{axis}_log_minor_labels"):
+                probs.append(f"{name}: log {axis} axis labels {a[f'{axis}_log_minor_labels']} minor ticks "
+                             "(use coursekit.viz.style.log_ticks)")
     for o in rec.get("figure_overlaps", []):
         probs.append(f"overlapping labels {o}")
     # panels compared: plots with the same axis labels share their limits

@@ -103,6 +103,14 @@ def test_log_axis_ticks():
     ax.semilogy(np.logspace(-3, 0, 20))
     style.log_ticks(ax)
     assert _problems(fig) == []
+    fig, ax = plt.subplots(figsize=(4, 3))      # under a decade: matplotlib labels minor ticks
+    ax.loglog([2, 128], [0.04, 0.006])
+    assert any("labels" in p and "minor ticks" in p for p in _problems(fig))
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.loglog([2, 128], [0.04, 0.006])
+    style.log_ticks(ax, "y")
+    style.log_ticks(ax, "x")
+    assert _problems(fig) == []
 
 
 def test_legend_over_the_data_and_a_hidden_line():

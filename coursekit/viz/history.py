@@ -14,11 +14,12 @@ def _get(history, name):
     return list(getattr(history, name, []))
 
 
-def plot_history(history, title: str | None = None, axes=None):
+def plot_history(history, title: str | None = None, axes=None, chance: float | None = None):
     """Loss (left) and accuracy (right) per epoch, train vs validation.
 
     history: a ``History`` (or its ``to_dict()``). axes: two matplotlib axes to draw on
-    (default: a new 1x2 figure). Returns the figure. The best epoch is marked.
+    (default: a new 1x2 figure). chance: the accuracy of guessing (e.g. 1 / classes), drawn
+    as a dotted line. Returns the figure. The best epoch is marked.
     """
     epochs = _get(history, "epoch")
     if not epochs:
@@ -39,6 +40,8 @@ def plot_history(history, title: str | None = None, axes=None):
                 ax.plot(epochs, vals, style, ms=3, label=split)
         if best is not None:
             ax.axvline(best, color="gray", ls=":", lw=1, label=f"best epoch ({best})")
+        if key == "acc" and chance is not None:
+            ax.axhline(100 * chance, color="0.4", ls="--", lw=1, label=f"chance ({100 * chance:.3g}%)")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.set_title(("Loss" if key == "loss" else "Accuracy") + " per epoch")

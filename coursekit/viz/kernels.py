@@ -77,7 +77,8 @@ def show_feature_maps(maps, title: str = "feature maps", max_maps: int = 16, col
         style = dict(cmap="RdBu_r", vmin=-m, vmax=m)
     else:
         style = dict(cmap="viridis", vmin=float(shown.min()), vmax=float(shown.max()))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols + 1.2, 1.6 * rows + 0.4), squeeze=False)
+    side = min(2.4, (MAX_WIDTH_IN - 1.2) / cols)              # panel side (in): large when there are few maps
+    fig, axes = plt.subplots(rows, cols, figsize=(side * cols + 1.2, (side + 0.15) * rows + 0.4), squeeze=False)
     im = None
     for k, ax in enumerate(axes.flat):
         ax.axis("off")

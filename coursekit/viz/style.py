@@ -80,11 +80,13 @@ def symmetric_limit(*arrays) -> float:
 def show_signed(ax, data, vmax: float | None = None, label: str | None = None, colorbar: bool = True,
                 cmap: str = DIVERGING, **kw):
     """``imshow`` of signed ``data (H, W)`` in a diverging map with limits ``±vmax`` (default the
-    largest ``|value|``) and, with ``colorbar``, a colorbar labelled ``label``. Returns the image."""
+    largest ``|value|``) and, with ``colorbar``, a colorbar labelled ``label`` (with arrow ends
+    when ``vmax`` clips the data). Returns the image."""
     m = vmax if vmax is not None else symmetric_limit(data)
     im = ax.imshow(data, cmap=cmap, vmin=-m, vmax=m, **kw)
     if colorbar:
-        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=label)
+        clipped = float(np.nanmax(np.abs(np.asarray(data, dtype=float)))) > m * (1 + 1e-9)
+        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=label, extend="both" if clipped else "neither")
     return im
 
 
