@@ -6,12 +6,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.coursekit-installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all setup course test test-fast lab browser hub-proxy clean help
+.PHONY: all setup course test test-fast mutants lab browser hub-proxy clean help
 
 help:
 	@echo "make course  - set up, execute every lecture notebook, build + autograde the assignments (build/)"
 	@echo "make test    - set up and run the whole test suite"
 	@echo "make lab     - open JupyterLab on the course"
+	@echo "make mutants - (maintainers, before a release) plant one-line bugs; the tests must catch each"
 
 # (Re)create the venv when it is missing or broken; reinstall when pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -53,6 +54,10 @@ test: setup browser hub-proxy
 
 test-fast: setup
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not browser and not notebook"
+
+# Mutation check (minutes; run before a release): one-line bugs the tests must catch.
+mutants: setup
+	$(BIN)/python tools/mutants.py
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/
