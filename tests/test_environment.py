@@ -1,6 +1,11 @@
 """environment.yml (conda) and pyproject.toml (pip) must list the same packages."""
+import ast
+import functools
+import json
 import re
+import sys
 import tomllib
+from importlib import metadata
 
 import pytest
 
@@ -63,3 +68,120 @@ def test_environment_python_and_editable_install():
                                   "README.md", ".ci/run"])
 def test_layout(name):
     assert (ROOT / name).exists(), f"the course layout needs {name} at the top level"
+
+
+# ------------------------------------------------------------------ Binder (repo2docker)
+# repo2docker (what mybinder.org runs) builds a repository from its configuration files; with
+# environment.yml at the top level and no binder/ folder it picks its conda build pack, installs
+# the file into the environment the Jupyter server itself runs in (so the widgets' front end
+# comes with ipywidgets), reads the Python version from the `python=X.Y` line, and stages the
+# whole checkout before the install when the pip section holds a local requirement (`-e .`).
+# Any of these files would replace environment.yml or add build steps:
+REPO2DOCKER_FILES = ["binder", ".binder", "Dockerfile", "Project.toml", "REQUIRE", "default.nix",
+                     "DESCRIPTION", "install.R", "runtime.txt", "requirements.txt", "Pipfile",
+                     "Pipfile.lock", "apt.txt", "postBuild", "start"]
+# Pythons repo2docker ships a frozen base environment for (buildpacks/conda/environment.py-X.Y.yml)
+REPO2DOCKER_PYTHONS = {"3.10", "3.11", "3.12", "3.13"}
+
+
+def test_binder_builds_from_environment_yml_alone():
+    present = [f for f in REPO2DOCKER_FILES if (ROOT / f).exists()]
+    assert not present, (f"{present} would change how Binder (repo2docker) builds the course; "
+                         "environment.yml alone must describe it")
+
+
+def test_binder_python_and_checkout_install():
+    import yaml
+    from packaging.specifiers import SpecifierSet
+
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    python = [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python")]
+    m = re.fullmatch(r"python=(\d+\.\d+)", python[0]) if len(python) == 1 else None
+    assert m, f"one `python=X.Y` line (what repo2docker reads), got {python}"
+    assert m.group(1) in REPO2DOCKER_PYTHONS, f"repo2docker has no base environment for {m.group(1)}"
+    assert m.group(1) + ".0" in SpecifierSet(_pyproject()[1]), "outside pyproject's requires-python"
+    assert env["channels"] == ["conda-forge"]
+    pip = [d for d in env["dependencies"] if isinstance(d, dict)]
+    assert len(pip) == 1 and pip[0]["pip"][-1] == "-e .", \
+        "the pip section ends with `-e .`: the checkout installed (repo2docker copies it first)"
+    assert "pip" in env["dependencies"], "conda's pip must be listed for the pip section"
+
+
+def _imports(source: str) -> set:
+    """Top-level names of the absolute imports in Python ``source``."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _notebook_code(path) -> str:
+    cells = json.loads(path.read_text())["cells"]
+    lines = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code").splitlines()
+    return "\n".join(ln for ln in lines if not ln.lstrip().startswith(("%", "!")))
+
+
+def _closure(requirements) -> set:
+    """Installed distributions needed by ``requirements`` (names), with their dependencies."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen, todo = set(), [canonicalize_name(Requirement(r).name) for r in requirements]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            reqs = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for r in map(Requirement, reqs):
+            if r.marker is None or r.marker.evaluate({"extra": ""}):
+                todo.append(canonicalize_name(r.name))
+    return seen
+
+
+@functools.lru_cache(maxsize=1)
+def _owners() -> dict:
+    return metadata.packages_distributions()  # module -> distributions (slow: read once)
+
+
+def _missing(modules: set, requirements, local=()) -> dict:
+    """Imported modules whose distribution ``requirements`` do not bring: {module: dists}."""
+    from packaging.utils import canonicalize_name
+
+    provided = _closure(requirements)
+    owners = _owners()
+    third_party = modules - set(sys.stdlib_module_names) - {"coursekit", *local}
+    return {m: owners.get(m) for m in sorted(third_party)
+            if not any(canonicalize_name(d) in provided for d in owners.get(m, []))}
+
+
+def test_nothing_else_needed_for_the_course():
+    """Every module coursekit and the lessons import comes with pyproject's dependencies
+    (and so with environment.yml, which mirrors them): no other install step is needed."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    modules = set()
+    for f in (ROOT / "coursekit").rglob("*.py"):
+        modules |= _imports(f.read_text())
+    for f in (ROOT / "notebooks").glob("*.ipynb"):
+        modules |= _imports(_notebook_code(f))
+    missing = _missing(modules, data["dependencies"])
+    assert not missing, f"imported but not brought by pyproject's dependencies: {missing}"
+
+
+def test_nothing_else_needed_for_the_tests():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    tests = ROOT / "tests"
+    modules, local = set(), {p.stem for p in tests.rglob("*.py")} | {p.name for p in tests.iterdir()}
+    for f in tests.rglob("*.py"):
+        try:
+            modules |= _imports(f.read_text())
+        except SyntaxError:  # the attack corpus may hold deliberately odd files
+            continue
+    missing = _missing(modules, data["dependencies"] + data["optional-dependencies"]["dev"], local)
+    assert not missing, f"the tests import what pyproject's dev extra does not bring: {missing}"
