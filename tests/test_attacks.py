@@ -358,6 +358,10 @@ def test_attack_gets_the_fair_status_and_score(batches, assignment, attack):
     assert r["checksum"], "the submission was not checksummed"
     if expect.get("no_leak"):
         _assert_no_leak(batch, attack)
+    if expect.get("nothing_stolen"):
+        said = [str(e.get("error")) for e in r["cell_errors"] if "STOLEN:" in str(e.get("error"))]
+        assert len(said) == 1, f"the attack did not run to its end: {r['cell_errors'][-3:]}"
+        assert said[0].endswith("STOLEN: []"), f"the attack read secrets: {said[0][:300]}"
 
 
 def _assert_no_leak(batch, student: str) -> None:

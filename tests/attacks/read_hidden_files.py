@@ -1,12 +1,17 @@
 """Read the instructor source, the spec with the hidden tests, the gradebook and other
 students' work by absolute and relative paths, from the executed copy (cwd, job files),
 /proc and the environment; exec any solution code found. Fair outcome: blank's score, and
-nothing secret readable (the attack prints what it could read; the test checks it)."""
+nothing secret readable (the attack ends by raising an error that lists what it could read,
+which the grader records as a cell error; the test checks that the list is empty)."""
 BASE = "blank"
 ASSIGNMENTS = "all"
 WHERE = "end"
 CELL = r'''
 import glob, os, re
+# the markers are assembled here so that this cell's own source (which the grader hands to
+# the child in its job file) does not count as a secret
+SECRETS = ["BEGIN " + "SOLUTION", "BEGIN " + "HIDDEN", "def " + "tests(", "SQLite " + "format",
+           "COURSEKIT_" + "GRADING_SEED"]
 targets = [
     {{ROOT}} + "/solutions/" + {{ASSIGNMENT}} + "/" + {{ASSIGNMENT}} + ".ipynb",
     {{ROOT}} + "/solutions/" + {{ASSIGNMENT}} + "/spec.py",
@@ -28,17 +33,15 @@ for path in targets:
     except OSError:
         continue
     text = data.decode("utf-8", "replace")
-    if "BEGIN SOLUTION" in text or "BEGIN HIDDEN" in text or "def tests(" in text \
-            or "SQLite format" in text or "COURSEKIT_GRADING_SEED" in text:
+    if any(m in text for m in SECRETS):
         stolen.append(path)
-    for block in re.findall(r"### BEGIN SOLUTION(.*?)### END SOLUTION", text.replace("\\n", "\n"), re.S):
-        pass
-    if path.endswith(".ipynb") and "BEGIN SOLUTION" in text:
+    if path.endswith(".ipynb") and SECRETS[0] in text:
         import json
         for cell in json.loads(text)["cells"]:
             src = "".join(cell["source"])
-            if "BEGIN SOLUTION" in src:
+            if SECRETS[0] in src:
                 exec(src, globals())
 print("STOLEN:", stolen)
+raise RuntimeError("STOLEN: " + repr(stolen[:20]))
 '''
-EXPECT = {"status": "graded", "score": "base", "tampered": False, "stdout_clean": True}
+EXPECT = {"status": "graded", "score": "base", "tampered": False, "nothing_stolen": True}
