@@ -3,7 +3,8 @@
 The notebook runs top to bottom in a fresh kernel on the student's own machine (a copy: the
 file is never modified). Each visible test cell passes when it raises no error — warnings,
 stderr and prints never fail a test. Hidden tests are listed with their points only: they
-run when the instructor grades.
+run when the instructor grades, and the feedback then names the families of cases each one
+failed and passed (the families are listed in the assignment's introduction).
 """
 from __future__ import annotations
 
@@ -58,7 +59,9 @@ class CheckReport:
         n_hidden = sum(1 for t in self.tests if t.hidden)
         if n_hidden:
             lines.append(f"  ....  {n_hidden} hidden test(s) worth {self.hidden_points:g} points run only "
-                         f"when your notebook is graded")
+                         f"when your notebook is graded; your feedback then names, for each one, the "
+                         f"families of cases it failed and passed (listed in the assignment's "
+                         f"introduction), never its inputs")
         for e in self.cell_errors[:5]:
             lines.append(f"  note: cell {e[0]} raised {e[1]}")
         lines.append(f"Points estimate: {self.estimate:g} / {self.visible_points:g} visible points "

@@ -1,5 +1,6 @@
 """Feedback for students: their notebook with each test's outcome, hidden tests reduced to
-"hidden test: passed / failed (n points)" (no source, inputs or reference values).
+"hidden test: n of m points — failed on: <families>; passed: <families>" (no source,
+inputs or reference values).
 
 Also writes the instructor-side autograded notebook (nbgrader's ``autograded/`` folder) in
 which test cells are restored from the instructor source and carry the full result text.
@@ -65,10 +66,16 @@ def _pts(x: float) -> str:
 
 
 def hidden_line(t) -> str:
-    """The only thing a student learns about a hidden test."""
-    word = "passed" if t.score >= t.points else "failed"
-    got = _pts(t.points) if word == "passed" else f"{_pts(t.score)} of {_pts(t.points)}"
-    return f"hidden test: {word} ({got} points)"
+    """The only thing a student learns about a hidden test: its points and which of its case
+    families (instructor labels, fixed per assignment) failed and passed, e.g.
+    "hidden test: 1 of 3 points — failed on: padding = 0; passed: padding > 0, stride > 1"."""
+    line = f"hidden test: {_pts(t.score)} of {_pts(t.points)} points"
+    fams = getattr(t, "families", None) or []
+    failed = [str(name) for name, ok in fams if not ok]
+    passed = [str(name) for name, ok in fams if ok]
+    parts = ([f"failed on: {', '.join(failed)}"] if failed else []) + \
+            ([f"passed: {', '.join(passed)}"] if passed else [])
+    return line + (" — " + "; ".join(parts) if parts else "")
 
 
 def visible_lines(t) -> list[str]:

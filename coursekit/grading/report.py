@@ -35,6 +35,7 @@ class ItemStats:
     only_failure: float        # share whose only failed test is this one
     discrimination: float      # point-biserial r of passing vs the rest of the score (nan if undefined)
     common_failure: str        # most common failure message (visible tests only)
+    common_families: str = ""  # hidden tests: the most common set of failed case families
 
 
 def load_results(grading_dir: Path, assignment: str) -> list[SubmissionResult]:
@@ -70,6 +71,16 @@ def _full(t) -> bool:
     return t.score >= t.points - 1e-9
 
 
+def _cut(text: str, n: int) -> str:
+    return text[:n] + "…" if len(text) > n else text
+
+
+def _failed_families(t) -> str:
+    """The case families a hidden test failed, as feedback words them ("failed on: ...")."""
+    failed = [str(f) for f, ok in (getattr(t, "families", None) or []) if not ok]
+    return f"failed on: {', '.join(failed)}" if failed else ""
+
+
 def item_analysis(results: list[SubmissionResult]) -> list[ItemStats]:
     """Per test: pass rate, mean partial credit, only-failure share, discrimination and the
     most common failure message, over the submissions that were graded."""
@@ -86,12 +97,14 @@ def item_analysis(results: list[SubmissionResult]) -> list[ItemStats]:
         only = sum(1 for r, t in rows if not _full(t) and all(_full(u) for u in r.tests if u.grade_id != gid))
         rest = [r.score - t.score for r, t in rows]
         messages = Counter(m for t in tests if not t.hidden and not _full(t) for m in t.messages[:1])
+        families = Counter(m for t in tests if t.hidden and not _full(t) for m in [_failed_families(t)] if m)
         points = tests[0].points if tests else 0.0
         stats.append(ItemStats(
             gid, tests[0].hidden, points, len(tests), sum(passed) / len(tests),
             sum(t.score / t.points if t.points else 1.0 for t in tests) / len(tests),
             only / len(tests), _point_biserial(passed, rest),
-            messages.most_common(1)[0][0] if messages else ""))
+            messages.most_common(1)[0][0] if messages else "",
+            families.most_common(1)[0][0] if families else ""))
     return stats
 
 
@@ -107,7 +120,7 @@ def text_table(stats: list[ItemStats]) -> str:
     rows = [(s.grade_id, "hidden" if s.hidden else "visible", f"{s.points:g}", f"{s.pass_rate:.0%}",
              f"{s.mean_credit:.0%}", f"{s.only_failure:.0%}",
              "—" if math.isnan(s.discrimination) else f"{s.discrimination:+.2f}",
-             (s.common_failure[:60] + "…") if len(s.common_failure) > 60 else s.common_failure)
+             _cut(s.common_failure or s.common_families, 60))
             for s in stats]
     return format_table(("test", "kind", "points", "pass", "credit", "only failure", "discrim.",
                          "most common failure"), rows)
@@ -141,7 +154,7 @@ def _index_html(assignment, results, stats, counts, pairs) -> str:
         f"<tr><td>{html.escape(s.grade_id)}</td><td>{'hidden' if s.hidden else 'visible'}</td>"
         f"<td>{s.points:g}</td><td>{s.pass_rate:.0%}</td><td>{s.mean_credit:.0%}</td>"
         f"<td>{s.only_failure:.0%}</td><td>{'—' if math.isnan(s.discrimination) else f'{s.discrimination:+.2f}'}</td>"
-        f"<td>{html.escape(s.common_failure)}</td></tr>" for s in stats)
+        f"<td>{html.escape(s.common_failure or s.common_families)}</td></tr>" for s in stats)
     status = "".join(f"<li>{html.escape(k)}: {v}</li>" for k, v in sorted(counts.items()))
     return (f"<!doctype html><meta charset='utf-8'><title>{html.escape(assignment)} report</title>"
             "<style>body{font-family:sans-serif;max-width:1000px}td,th{border:1px solid #ccc;padding:3px 6px}"

@@ -27,7 +27,10 @@ from .spec import Test, grading_seed, load_spec, make_tests
 @dataclass
 class TestResult:
     """Score of one test (one nbgrader grade cell). ``messages`` stay instructor-side for
-    hidden tests: feedback shows only passed/failed and points."""
+    hidden tests: feedback shows only the points and, per case family, passed or failed.
+
+    ``families``: ``[[label, passed], ...]`` in the spec's fixed order (a family passes when
+    every case in it earned full credit); empty for tests whose cases carry no family."""
 
     grade_id: str
     points: float
@@ -37,6 +40,7 @@ class TestResult:
     total: int
     messages: list = field(default_factory=list)
     description: str = ""
+    families: list = field(default_factory=list)
 
 
 @dataclass
@@ -325,10 +329,11 @@ def score_tests(a: Assignment, outputs: dict, reason: str = "") -> list[TestResu
     """Compare outputs (case index -> {'values'|'error'}) with the expected values."""
     results = []
     for ti, test in enumerate(a.tests):
-        fractions, messages = [], []
+        fractions, messages, family_ok = [], [], {}
         for i, (tj, case) in enumerate(a.cases):
             if tj != ti:
                 continue
+            n_before = len(fractions)
             out = outputs.get(i)
             if out is None:
                 fractions.append(0.0)
@@ -341,10 +346,14 @@ def score_tests(a: Assignment, outputs: dict, reason: str = "") -> list[TestResu
                 fractions.append(frac)
                 if msg:
                     messages.append(f"{case.label}: {msg}")
+            if case.family:
+                ok = fractions[n_before] >= 1
+                family_ok[case.family] = family_ok.get(case.family, True) and ok
         mean = sum(fractions) / len(fractions) if fractions else 0.0
         results.append(TestResult(test.grade_id, float(test.points), round(test.points * mean, 2),
                                   test.hidden, sum(1 for f in fractions if f >= 1), len(fractions),
-                                  messages[:20], test.description))
+                                  messages[:20], test.description,
+                                  [[name, ok] for name, ok in family_ok.items()]))
     return results
 
 

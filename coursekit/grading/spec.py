@@ -11,12 +11,20 @@ to a public repository reveals how hidden inputs are made, never which ones are 
 
 A :class:`Test` matches one nbgrader grade cell (same ``grade_id`` and points). Its score is
 ``points * mean(case scores)`` (partial credit per case), rounded to 2 decimals.
+
+Every case of a hidden test carries a ``family``: a short label the instructor writes for the
+kind of input it is ("padding = 0", "overlapping windows", ...). Feedback names, per hidden
+test, the families that failed and passed and nothing else about the cases, so a family is a
+hint a TA would give. Families come from fixed loops in the spec, never from the seed: their
+order and count are the same for every grading seed (:func:`families` and :func:`make_tests`
+check it).
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import os
+import re
 import secrets
 import sys
 from dataclasses import dataclass, field
@@ -53,6 +61,7 @@ class Case:
     returns: list
     expected: Any = _UNSET
     label: str = ""
+    family: str = ""
 
     @property
     def needs_reference(self) -> bool:
@@ -65,17 +74,24 @@ class Case:
 
 
 def call(fn: str, *args, pick: int | None = None, label: str = "", expected=_UNSET,
-         **kwargs) -> Case:
+         family: str = "", **kwargs) -> Case:
     """A one-call case returning ``fn(*args, **kwargs)`` (or its item ``pick``)."""
     path = (0,) if pick is None else (0, pick)
     return Case([Step(fn, args, kwargs)], [path], expected=expected,
-                label=label or f"{fn}{_arg_label(args, kwargs)}")
+                label=label or f"{fn}{_arg_label(args, kwargs)}", family=family)
 
 
-def chain(*steps: Step, returns: list, label: str = "", expected=_UNSET) -> Case:
+def chain(*steps: Step, returns: list, label: str = "", expected=_UNSET, family: str = "") -> Case:
     """A multi-call case, e.g. forward then backward with the student's own cache."""
     return Case(list(steps), [tuple(r) for r in returns], expected=expected,
-                label=label or " -> ".join(s.fn for s in steps))
+                label=label or " -> ".join(s.fn for s in steps), family=family)
+
+
+def labelled(family: str, cases: list) -> list:
+    """``cases`` with their family set to ``family`` (returns the same list)."""
+    for c in cases:
+        c.family = family
+    return cases
 
 
 def _arg_label(args, kwargs) -> str:
@@ -98,6 +114,31 @@ class Test:
     hidden: bool = False
     compare: Any = field(default_factory=Close)
     description: str = ""
+
+    @property
+    def families(self) -> list[str]:
+        """The distinct case families, in the order they first appear."""
+        return families(self.cases)
+
+
+_FAMILY = re.compile(r"[A-Za-z0-9 _=<>!().+*/'-]{1,60}")
+
+
+def families(cases: list) -> list[str]:
+    """Distinct ``case.family`` values in order of first appearance."""
+    return list(dict.fromkeys(c.family for c in cases))
+
+
+def check_families(test: Test) -> None:
+    """A hidden test's cases all carry a family label that fits in a feedback line (at most 60
+    characters; letters, digits, spaces and ``=<>!()+-*/._'``: no ``,`` or ``;``, which
+    separate families in feedback)."""
+    for c in test.cases:
+        if not c.family:
+            raise ValueError(f"hidden test {test.grade_id!r}: case {c.label!r} has no family label")
+        if not _FAMILY.fullmatch(c.family):
+            raise ValueError(f"hidden test {test.grade_id!r}: family label {c.family!r} is not a short "
+                             "plain label (letters, digits, spaces, = < > ( ) + - * / ' . _ only)")
 
 
 def spec_path(root: Path, assignment: str) -> Path:
@@ -142,6 +183,9 @@ def make_tests(module, assignment: str, seed: int, fast: bool) -> list[Test]:
     ids = [t.grade_id for t in tests]
     if len(set(ids)) != len(ids):
         raise ValueError(f"spec for {assignment}: duplicate grade_id in {ids}")
+    for t in tests:
+        if t.hidden:
+            check_families(t)
     return tests
 
 

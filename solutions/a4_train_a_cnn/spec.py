@@ -23,6 +23,7 @@ def tests(rng, fast):
              compare=Accuracy(((0.0, 1.0),))),
         Test("test_val_accuracy", 2, [call("predict", x_val, expected=[y_val], label="predict(x_val)")],
              compare=levels),
-        Test("hidden_test_accuracy", 6, [call("predict", x_test, expected=[y_test], label="predict(hidden test set)")],
+        Test("hidden_test_accuracy", 6, [call("predict", x_test, expected=[y_test], label="predict(hidden test set)",
+                                              family="a freshly generated test set")],
              hidden=True, compare=levels),
     ]

@@ -12,6 +12,7 @@ from coursekit.grading.spec import Close, Test, call
 
 TOL = Close(rtol=1e-6, atol=1e-9)
 LAYERS = ("relu2", "conv2", "pool1")  # all 8 x 8: Grad-CAM upsamples them
+LAYER_FAMILIES = {"relu2": "layer relu2", "conv2": "layer conv2 (before its ReLU)", "pool1": "layer pool1"}
 
 
 def _cam_is_informative(seed, layer, x, target) -> bool:
@@ -37,8 +38,9 @@ def occlusion_cases(rng, count):
     for i in range(count):
         patch, stride = [(4, 4), (4, 2), (8, 4), (2, 2)][i % 4]
         x = rng.random((1, 3, 16, 16))
+        family = "patches side by side (stride = patch)" if stride == patch else "overlapping patches (stride < patch)"
         cases.append(call("occlusion_for", int(rng.integers(0, 10**6)), x, int(rng.integers(0, 5)),
-                          patch=patch, stride=stride))
+                          patch=patch, stride=stride, family=family))
     return cases
 
 
@@ -48,7 +50,7 @@ def grad_cam_cases(rng, count):
         seed, x, target = int(rng.integers(0, 10**6)), rng.random((1, 3, 16, 16)), int(rng.integers(0, 5))
         layer = LAYERS[len(cases) % len(LAYERS)]
         if _cam_is_informative(seed, layer, x, target):
-            cases.append(call("grad_cam_for", seed, layer, x, target))
+            cases.append(call("grad_cam_for", seed, layer, x, target, family=LAYER_FAMILIES[layer]))
     return cases
 
 
