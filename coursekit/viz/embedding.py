@@ -126,7 +126,8 @@ def _draw(xy, lab, im, thumbnails, seed, classes, ax, title, method):
         names = classes if classes is not None else None
         handles, _ = sc.legend_elements()
         labels = [names[int(u)] if names is not None else str(int(u)) for u in np.unique(lab)]
-        ax.legend(handles, labels, fontsize=7, loc="best", title="class")
+        ax.legend(handles, labels, fontsize=8, title="class", ncol=min(len(labels), 5), loc="upper center",
+                  bbox_to_anchor=(0.5, -0.13), frameon=False)       # below the axes, off the points
     rng = np.random.default_rng(seed)
     for i in rng.choice(len(xy), size=min(thumbnails, len(xy)), replace=False):
         a = to_image(im[i])

@@ -15,7 +15,7 @@ def plot_search_points(results: list, x: str = "lr", y: str = "weight_decay", ta
     ``space`` (the searched ranges) every panel shows the whole range."""
     n = len(results)
     if axes is None:
-        _, axes = plt.subplots(1, n, figsize=(4.6 * n, 4.0), squeeze=False, layout="constrained")
+        _, axes = plt.subplots(1, n, figsize=(min(12.0, 3.6 * n + 1.2), 4.4), squeeze=False, layout="constrained")
         axes = axes[0]
     scores = np.concatenate([[t.score for t in r.trials] for r in results])
     vmin, vmax = np.percentile(scores, [0, 90])
@@ -29,8 +29,7 @@ def plot_search_points(results: list, x: str = "lr", y: str = "weight_decay", ta
         ax.plot(b.config[x], b.config[y], "o", mfc="none", mec="C3", ms=14, mew=2, label="chosen")
         if task is not None:
             ax.plot(task.lr_opt, task.wd_opt, "r*", ms=14, label="true optimum")
-        for v in np.unique(xs):
-            ax.axvline(v, color="0.85", lw=0.6, zorder=0)
+        ax.vlines(np.unique(xs), 0, 1, transform=ax.get_xaxis_transform(), color="0.85", lw=0.6, zorder=0)
         ax.set_xscale("log")
         ax.set_yscale("log")
         if space is not None:
@@ -40,8 +39,12 @@ def plot_search_points(results: list, x: str = "lr", y: str = "weight_decay", ta
         ax.set_ylabel(y + " (log scale)")
         ax.set_title(f"{r.method}: {len(np.unique(xs))} distinct {x} values, cost {r.cost}\n"
                      f"best val loss {b.score:.3f}", fontsize=9)
-        ax.legend(fontsize=7, loc="lower left")
-    axes[0].figure.colorbar(sc, ax=list(axes), label="validation loss", shrink=0.8)
+    fig = axes[0].figure
+    fig.colorbar(sc, ax=list(axes), label="validation loss", shrink=0.8)
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+    outside = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center" if outside else "lower center",
+               ncol=2, fontsize=8, frameon=False)             # one legend, off the points
     return axes[0].figure
 
 

@@ -147,7 +147,7 @@ def plot_sanity_check(results: dict, ax=None):
     """Plot {method: cascading_randomization(...)} as rank correlation vs randomized layer."""
     import matplotlib.pyplot as plt
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.5))
+        _, ax = plt.subplots(figsize=(9, 3.8))
     for name, res in results.items():
         labels = [r[0] for r in res]
         ax.plot(range(len(res)), [r[1] for r in res], marker="o", label=name)
@@ -158,7 +158,7 @@ def plot_sanity_check(results: dict, ax=None):
     ax.set_ylim(-0.5, 1.05)
     ax.set_xlabel("layers randomized so far (cascading from the output down)")
     ax.set_ylabel("Spearman rank corr. with original map")
-    ax.set_title("Sanity check: a faithful map must decorrelate as weights are randomized")
-    ax.legend(fontsize=8)
+    ax.set_title("Sanity check: a faithful map must decorrelate as weights are randomized", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     ax.figure.tight_layout()
     return ax

@@ -40,7 +40,7 @@ def plot_pr_roc(curves: dict, axes=None):
     """PR (left) and ROC (right) curves for several models ``{label: (pr_curve, roc_curve)}``
     (``coursekit.metrics.Curve`` objects), with chance levels dashed. Returns the figure."""
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 4))
+        _, axes = plt.subplots(1, 2, figsize=(10, 4.2 + 0.2 * len(curves)))
     for i, (label, (pr, roc)) in enumerate(curves.items()):
         axes[0].step(pr.x, pr.y, where="post", color=f"C{i}", label=f"{label} (AP {pr.auc:.3f})")
         axes[1].plot(roc.x, roc.y, color=f"C{i}", label=f"{label} (AUC {roc.auc:.3f})")
@@ -54,7 +54,7 @@ def plot_pr_roc(curves: dict, axes=None):
                 title="ROC curve", xlim=(0, 1), ylim=(0, 1.02))
     for ax in axes:
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left" if ax is axes[0] else "lower right")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)   # off the curves
     axes[0].figure.tight_layout()
     return axes[0].figure
 
