@@ -14,10 +14,11 @@ def _smooth(values, beta=0.9):
     return np.array(out)
 
 
-def plot_numpy_training(history, title: str | None = None, healthy=(1e-4, 1e-2)):
+def plot_numpy_training(history, title: str | None = None, healthy=(1e-4, 1e-2), chance: float | None = None):
     """Three panels from a ``TrainHistory``: loss per iteration (raw and smoothed),
-    train/validation accuracy per epoch, and the per-parameter update/weight ratio
-    (log scale, the lecture's rule-of-thumb band for SGD, 1e-4 to 1e-2, shaded). Returns the Figure."""
+    train/validation accuracy per epoch (with a line at the ``chance`` accuracy when given),
+    and the per-parameter update/weight ratio (log scale, the lecture's rule-of-thumb band for
+    SGD, 1e-4 to 1e-2, shaded). Returns the Figure."""
     import matplotlib.pyplot as plt
 
     fig, (ax_l, ax_a, ax_r) = plt.subplots(1, 3, figsize=(12, 3.9))
@@ -33,7 +34,9 @@ def plot_numpy_training(history, title: str | None = None, healthy=(1e-4, 1e-2))
     if history.val_acc:
         ax_a.plot(ep, history.val_acc, "s--", label="validation")
     ax_a.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(0, 1.02))
-    ax_a.legend()
+    if chance is not None:
+        chance_line(ax_a, chance)
+    ax_a.legend(fontsize=8, loc="center right")
     n_iter = max(len(loss), 1)
     for name, vals in history.update_ratio.items():
         if not name.endswith("w"):
