@@ -4,6 +4,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .style import log_ticks
+
 __all__ = ["smooth", "plot_lr_finder", "plot_step_losses", "plot_update_ratios",
            "plot_train_val_gap", "plot_step_update_ratios", "plot_loss_views"]
 
@@ -101,12 +103,13 @@ def plot_train_val_gap(histories: dict, metric: str = "acc", axes=None):
     dicts with ``train_<metric>`` and ``val_<metric>`` lists), one panel each, sharing the
     y axis, titled with the final gap train − val *with its sign* (a negative gap means the
     validation score is the higher one): a big positive accuracy gap = overfitting, both low =
-    underfitting. Returns the figure."""
+    underfitting. The panels share the x axis too: a run of fewer epochs ends early. Returns the
+    figure."""
     n = len(histories)
     if n == 0:
         raise ValueError("histories is empty")
     if axes is None:
-        _, axes = plt.subplots(1, n, figsize=(4 * n, 3.4), squeeze=False, sharey=True)
+        _, axes = plt.subplots(1, n, figsize=(min(12.0, 3.9 * n), 3.6), squeeze=False, sharex=True, sharey=True)
         axes = axes[0]
     for ax, (label, h) in zip(axes, histories.items()):
         get = (lambda k: h[k]) if isinstance(h, dict) else (lambda k: getattr(h, k))
@@ -121,9 +124,11 @@ def plot_train_val_gap(histories: dict, metric: str = "acc", axes=None):
         if metric == "acc":
             ax.set_ylim(0, 102)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    axes[0].figure.tight_layout()
-    return axes[0].figure
+        ax.tick_params(labelleft=True)
+    fig = axes[0].figure
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, frameon=False)
+    return fig
 
 
 def plot_step_update_ratios(histories: dict, steps: int = 300, healthy=(1e-3, 1e-2), axes=None):
@@ -135,7 +140,7 @@ def plot_step_update_ratios(histories: dict, steps: int = 300, healthy=(1e-3, 1e
     if n == 0:
         raise ValueError("histories is empty")
     if axes is None:
-        _, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), squeeze=False, sharey=True)
+        _, axes = plt.subplots(1, n, figsize=(min(12.0, 3.9 * n), 3.8), squeeze=False, sharex=True, sharey=True)
         axes = axes[0]
     floor = 1e-7
     for ax, (label, h) in zip(axes, histories.items()):
@@ -147,14 +152,17 @@ def plot_step_update_ratios(histories: dict, steps: int = 300, healthy=(1e-3, 1e
             ax.plot(np.arange(1, len(v) + 1), v, lw=1, color=f"C{j}", label=layer)
         ax.axhspan(*healthy, color="C2", alpha=0.12, label=f"band {healthy[0]:.0e}..{healthy[1]:.0e}")
         ax.set_yscale("log")
+        log_ticks(ax, "y")
+        ax.tick_params(labelleft=True)                 # every panel labelled, though the axis is shared
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("optimizer step")
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("||update|| / ||weights|| (per step)")
-    axes[0].legend(fontsize=7)
-    axes[0].figure.suptitle(f"Update/weight ratio of each layer, first {steps} steps")
-    axes[0].figure.tight_layout()
-    return axes[0].figure
+    fig = axes[0].figure
+    fig.suptitle(f"Update/weight ratio of each layer, first {steps} steps")
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8, frameon=False)
+    return fig
 
 
 def plot_loss_views(curves: dict, axes=None, title: str | None = None):
@@ -162,16 +170,15 @@ def plot_loss_views(curves: dict, axes=None, title: str | None = None):
     ``{"loss": {name: [...]}, "acc": {name: [...]}}`` (e.g. from
     ``coursekit.monitor.loss_three_ways``). Returns the figure."""
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+        _, axes = plt.subplots(1, 2, figsize=(10, 4.4))
     for ax, key, ylabel in ((axes[0], "loss", "cross-entropy loss"), (axes[1], "acc", "accuracy (%)")):
         for i, (name, vals) in enumerate(curves[key].items()):
             v = np.asarray(vals, dtype=float) * (100 if key == "acc" else 1)
             ax.plot(np.arange(1, len(v) + 1), v, "-o", ms=3, color=f"C{i}", label=name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
-        ax.set_yscale("log" if key == "loss" else "linear")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)   # off the curves
     axes[0].set_title("Loss per epoch")
     axes[1].set_title("Accuracy per epoch")
     if title:
