@@ -236,3 +236,101 @@ def test_the_grading_shell_takes_the_magics_students_use():
                          env=dict(os.environ, MPLBACKEND="Agg"))  # own process: the shell is a singleton
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+# ------------------------------------------------------------------ a2 and a3 habits
+A2, A3 = "a2_numpy_conv", "a3_batchnorm_dropout"
+TORCH_CHECK_A2 = '''import torch
+import torch.nn.functional as F
+import matplotlib.pyplot as plt
+
+xs = np.random.default_rng(0).standard_normal((1, 2, 5, 5))
+ws = np.random.default_rng(1).standard_normal((3, 2, 3, 3))
+ours, _ = conv_forward_naive(xs, ws, np.zeros(3), stride=1, padding=1)
+theirs = F.conv2d(torch.from_numpy(xs), torch.from_numpy(ws), padding=1).numpy()
+print("max difference from torch:", np.abs(ours - theirs).max())
+plt.imshow(ours[0, 0], cmap="RdBu_r"); plt.colorbar(); plt.title("feature map 0"); plt.show()'''
+TORCH_CHECK_A3 = '''import torch
+
+bn = torch.nn.BatchNorm1d(3, momentum=0.1).double()
+xs = np.random.default_rng(0).normal(3, 2, size=(6, 3))
+state = {"running_mean": np.zeros(3), "running_var": np.ones(3)}
+ours, _ = batchnorm_forward(xs, np.ones(3), np.zeros(3), state)
+theirs = bn(torch.from_numpy(xs)).detach().numpy()
+print(np.abs(ours - theirs).max(), np.abs(state["running_var"] - bn.running_var.numpy()).max())'''
+
+
+def _a2_helpers_float32(course) -> dict:
+    """A private ``_pad`` written again (differently, same behaviour) in a later answer cell,
+    and the naive forward pass's output returned as a float32 copy (torch's default dtype).
+    (A helper redefined with another behaviour would break the earlier function in notebook
+    order too, in a kernel as in the grader: not an honest habit but a bug.)"""
+    from grading_corpus import answers
+
+    ans = answers(course, A2)
+    fwd = ans["conv_forward_naive"].replace(
+        "    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))",
+        "    xp = _pad(x, padding)").replace("    return out, cache", "    return out.astype(np.float32), cache")
+    fwd = "def _pad(a, p):\n    return np.pad(a, ((0, 0), (0, 0), (p, p), (p, p)))\n\n\n" + fwd
+    bwd = ans["conv_backward_naive"].replace(
+        "    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))",
+        "    xp = _pad(x, padding)")
+    bwd = ('def _pad(a, p):\n    """Zero padding of the two last axes."""\n'
+           '    return np.pad(a, [(0, 0)] * (a.ndim - 2) + [(p, p), (p, p)], mode="constant")\n\n\n' + bwd)
+    assert "_pad(x, padding)" in fwd and "xp = _pad" in bwd and "float32" in fwd
+    return honest(course, A2, {"conv_forward_naive": fwd, "conv_backward_naive": bwd})
+
+
+def _a3_float32_scalars(course) -> dict:
+    """Dropout outputs as float32 copies; batch statistics as NumPy scalars per feature."""
+    from grading_corpus import answers
+
+    ans = answers(course, A3)
+    drop = ans["dropout"].replace("        return x.copy(), np.ones_like(x)",
+                                  "        return x.astype(np.float32), np.ones_like(x)")
+    drop = drop.replace("    out = x * mask\n", "    out = (x * mask).astype(np.float32)\n")
+    bn = ans["batchnorm_forward"].replace("        mu = x.mean(axis=0)",
+                                          "        mu = np.array([np.float64(np.mean(col)) for col in x.T])")
+    assert "float32" in drop and "(x * mask).astype" in drop and "np.float64(np.mean" in bn
+    return honest(course, A3, {"dropout": drop, "batchnorm_forward": bn})
+
+
+def numpy_corpus(course, name) -> dict:
+    base = honest(course, name)
+    if name == A2:
+        return {"solution": base,
+                "torch_and_plots": insert(base, [code_cell("%matplotlib inline\n" + TORCH_CHECK_A2)], "end"),
+                "helpers_and_float32": _a2_helpers_float32(course)}
+    return {"solution": base,
+            "torch_check": insert(base, [code_cell(TORCH_CHECK_A3)], "end"),
+            "float32_and_scalars": _a3_float32_scalars(course)}
+
+
+@pytest.fixture(scope="module", params=[A2, A3])
+def graded_numpy(request, tmp_path_factory):
+    from coursekit.grading.autograde import autograde
+
+    name = request.param
+    tmp = tmp_path_factory.mktemp(f"habits_{name}")
+    course = make_course(tmp / "course", name)
+    subs = numpy_corpus(course, name)
+    for student, nb in subs.items():
+        write(tmp / "submitted", student, nb, name)
+    report = autograde(name, root=course, grading_dir=tmp / "grading", submitted_dir=tmp / "submitted",
+                       parallel=2, seed=7, progress=False, fast=True, html=False)
+    return name, report, subs, tmp
+
+
+def test_a2_a3_habits_get_full_marks_in_autograde_and_check(graded_numpy):
+    from coursekit.grading.check import check_notebook
+
+    name, report, subs, tmp = graded_numpy
+    full = float(sum(t.points for t in report.results["solution"].tests))
+    for student in subs:
+        r = report.results[student]
+        assert (r.status, r.score, r.tampered) == ("graded", full, []), \
+            (student, r.status, r.cell_errors[:2], [(t.grade_id, t.messages[:1]) for t in r.tests if t.score < t.points])
+        checked = check_notebook(tmp / "submitted" / student / name / f"{name}.ipynb")
+        assert checked.estimate == checked.visible_points, \
+            (student, [(t.grade_id, t.message) for t in checked.tests if t.passed is False], checked.cell_errors[:3])
+        assert checked.estimate == sum(t.score for t in r.tests if not t.hidden), student
