@@ -77,7 +77,7 @@ def test_feedback_page_is_script_free_readable_and_hides_hidden_tests(prepared):
     from coursekit.grading.notebook import parse_notebook
 
     a, course = prepared
-    nb = insert(honest(course), [markdown_cell("# My notes\n\n" + "\n\n".join(ATTACKS)),
+    nb = insert(honest(course), [markdown_cell("# My notes\n\nx < y & z\n\n" + "\n\n".join(ATTACKS)),
                                  code_cell("x = '<script>alert(9)</script>'")], "end")
     cells = parse_notebook(json.dumps(nb).encode())
     result = _result(a)
@@ -90,6 +90,7 @@ def test_feedback_page_is_script_free_readable_and_hides_hidden_tests(prepared):
         assert not url.startswith(("javascript:", "vbscript:", "data:")), m.group(0)
     assert "script-src" not in page and "default-src 'none'" in page  # CSP: no script at all
     assert "<h1>My notes</h1>" in page and "&lt;script&gt;alert(9)" in page  # rendered, escaped
+    assert "x &lt; y &amp; z" in page and "&amp;gt;" not in page and "&amp;lt;" not in page  # escaped once
     hidden = [t for t in result.tests if t.hidden]
     assert hidden and page.count("hidden test:") >= len(hidden)  # one line each (and the summary)
     for src in (c.source for c in a.source if c.is_test and "HIDDEN" in c.source):

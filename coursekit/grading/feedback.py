@@ -238,10 +238,11 @@ def _source(cell) -> str:
 
 def to_html(nb, title: str = "Feedback") -> str:
     """A self-contained, script-free HTML page of a feedback notebook: markdown cells rendered
-    (raw HTML escaped, script addresses removed; past :data:`RICH_CELL_CHARS` per cell or
-    :data:`RICH_TOTAL_CHARS` per page as plain text, so any notebook renders in bounded
-    time), code cells and their text outputs escaped in ``<pre>``. A Content-Security-Policy
-    forbids scripts even if something slipped through."""
+    (entities decoded once, then raw HTML escaped and script addresses removed; past
+    :data:`RICH_CELL_CHARS` per cell or :data:`RICH_TOTAL_CHARS` per page as plain text, so
+    any notebook renders in bounded time), code cells and their text outputs escaped in
+    ``<pre>``. A Content-Security-Policy forbids scripts even if something slipped through
+    (so no MathJax: formulas show as their LaTeX source)."""
     parts = ['<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
              f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -250,6 +251,9 @@ def to_html(nb, title: str = "Feedback") -> str:
     for cell in nb.cells:
         src = _source(cell)
         if cell.get("cell_type") == "markdown":
+            # feedback markdown was made inert as text (safe_markdown, escaped summary): decode
+            # those entities once, the renderer escapes every tag and entity itself
+            src = html.unescape(src)
             if len(src) <= min(RICH_CELL_CHARS, rich_left):
                 rich_left -= len(src)
                 parts.append(f'<div class="cell md">{_markdown(src)}</div>')
