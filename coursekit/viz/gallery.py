@@ -68,7 +68,7 @@ def show_augmented_grid(x, transform, labels=None, class_names=None, cols: int =
     out = x if transform is None else augment_batch(x, transform, seed=seed)
     rows = -(-len(x) // cols)
     if axes is None:
-        fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.6 * rows), squeeze=False)
+        fig, axes = plt.subplots(rows, cols, figsize=(1.8 * cols, 2.0 * rows + 0.3), squeeze=False)
     axes = np.asarray(axes).reshape(-1)
     for i, ax in enumerate(axes):
         if i >= len(x):

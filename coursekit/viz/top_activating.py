@@ -112,10 +112,10 @@ def _plot(res, layer, channel):
     from .overlay import to_image
     k = len(res["scores"])
     rows = 2 if "patches" in res else 1
-    fig, axes = plt.subplots(rows, k, figsize=(1.2 * k, 1.3 * rows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, k, figsize=(min(12.0, 1.45 * k), 1.6 * rows + 0.5), squeeze=False)
     for j in range(k):
         axes[0, j].imshow(to_image(res["images"][j]))
-        axes[0, j].set_title(f"{res['scores'][j]:.2f}", fontsize=7)
+        axes[0, j].set_title(f"{res['scores'][j]:.2f}", fontsize=8)
         if rows == 2:
             axes[1, j].imshow(to_image(res["patches"][j]))
     for ax in axes.flat:
