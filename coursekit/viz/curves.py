@@ -4,7 +4,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .style import log_ticks
+from .style import chance_line, log_ticks
 
 __all__ = ["smooth", "plot_lr_finder", "plot_step_losses", "plot_update_ratios",
            "plot_train_val_gap", "plot_step_update_ratios", "plot_loss_views"]
@@ -98,13 +98,13 @@ def _gap_text(train: float, val: float, metric: str) -> str:
     return f"final gap (train − val) {train - val:+.3f}"
 
 
-def plot_train_val_gap(histories: dict, metric: str = "acc", axes=None):
+def plot_train_val_gap(histories: dict, metric: str = "acc", axes=None, chance: float | None = None):
     """Train (solid) vs validation (dashed) curves for several runs ``{label: History}`` (or
     dicts with ``train_<metric>`` and ``val_<metric>`` lists), one panel each, sharing the
     y axis, titled with the final gap train − val *with its sign* (a negative gap means the
     validation score is the higher one): a big positive accuracy gap = overfitting, both low =
-    underfitting. The panels share the x axis too: a run of fewer epochs ends early. Returns the
-    figure."""
+    underfitting. The panels share the x axis too: a run of fewer epochs ends early. ``chance``
+    (a fraction, e.g. 0.1 for 10 classes) draws the chance level. Returns the figure."""
     n = len(histories)
     if n == 0:
         raise ValueError("histories is empty")
@@ -118,6 +118,8 @@ def plot_train_val_gap(histories: dict, metric: str = "acc", axes=None):
         ep = np.arange(1, len(tr) + 1)
         ax.plot(ep, tr * scale, "-o", ms=3, label="train")
         ax.plot(ep, va * scale, "--s", ms=3, label="val")
+        if chance is not None:
+            chance_line(ax, chance * scale)
         ax.set_title(f"{label}\n{_gap_text(tr[-1], va[-1], metric)}", fontsize=9)
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy (%)" if metric == "acc" else metric)
@@ -127,7 +129,7 @@ def plot_train_val_gap(histories: dict, metric: str = "acc", axes=None):
         ax.tick_params(labelleft=True)
     fig = axes[0].figure
     fig.tight_layout(rect=(0, 0.08, 1, 1))
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8, frameon=False)
     return fig
 
 
@@ -165,16 +167,19 @@ def plot_step_update_ratios(histories: dict, steps: int = 300, healthy=(1e-3, 1e
     return fig
 
 
-def plot_loss_views(curves: dict, axes=None, title: str | None = None):
+def plot_loss_views(curves: dict, axes=None, title: str | None = None, chance: float | None = None):
     """Loss (left) and accuracy (right) per epoch for several measurements of the same run,
     ``{"loss": {name: [...]}, "acc": {name: [...]}}`` (e.g. from
-    ``coursekit.monitor.loss_three_ways``). Returns the figure."""
+    ``coursekit.monitor.loss_three_ways``). ``chance`` (a fraction) draws the chance accuracy.
+    Returns the figure."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10, 4.4))
     for ax, key, ylabel in ((axes[0], "loss", "cross-entropy loss"), (axes[1], "acc", "accuracy (%)")):
         for i, (name, vals) in enumerate(curves[key].items()):
             v = np.asarray(vals, dtype=float) * (100 if key == "acc" else 1)
             ax.plot(np.arange(1, len(v) + 1), v, "-o", ms=3, color=f"C{i}", label=name)
+        if key == "acc" and chance is not None:
+            chance_line(ax, 100 * chance)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
