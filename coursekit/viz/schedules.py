@@ -35,8 +35,9 @@ def plot_schedules(schedules: dict | None = None, total_steps: int = 100, log: b
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
     steps = np.arange(total_steps)
-    for label, fn in schedules.items():
-        ax.plot(steps, [fn(int(t)) for t in steps], label=label, lw=1.8)
+    dashes = ("-", "--", "-.", ":")          # a schedule that runs along another stays visible
+    for i, (label, fn) in enumerate(schedules.items()):
+        ax.plot(steps, [fn(int(t)) for t in steps], label=label, lw=1.8, ls=dashes[i % len(dashes)])
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("learning rate")
     if log:
@@ -47,6 +48,8 @@ def plot_schedules(schedules: dict | None = None, total_steps: int = 100, log: b
         log_ticks(ax, "y")
     ax.set_title("Learning-rate schedules")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2)
+    from .style import legend_outside
+
+    legend_outside(ax)
     ax.figure.tight_layout()
     return ax.figure
