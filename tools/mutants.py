@@ -45,9 +45,9 @@ class Mutant:
 MUTANTS = [
     # -- arithmetic
     Mutant("arithmetic-dilation-ignored", "coursekit/arithmetic.py",
-           "    span = _effective_kernel(kernel_size, dilation)\n    padded = size + 2 * padding",
-           "    span = _effective_kernel(kernel_size, 1)\n    padded = size + 2 * padding",
-           ("tests/test_arithmetic.py",), "output size computed as if dilation were 1"),
+           "    return (padded - span) // stride + 1",
+           "    return (padded - _effective_kernel(kernel_size, 1)) // stride + 1",
+           ("tests/test_arithmetic.py", "-k", "conv_output_size_sweep"), "output size computed as if dilation were 1"),
     # -- nn (NumPy layers)
     Mutant("nn-conv-bias-grad-averaged", "coursekit/nn/conv.py",
            "    db = d3.sum(axis=(0, 2))\n",
@@ -90,6 +90,12 @@ MUTANTS = [
            '        return [new_markdown_cell(f"**{hidden_line(t)}**" + "".join(f"\\n- {m}" for m in t.messages))]',
            ("tests/test_confidentiality.py", "-k", "a1_conv and feedback"),
            "feedback prints each hidden case's label, expected and received values"),
+    Mutant("grading-summary-prints-hidden-values", "coursekit/grading/feedback.py",
+           "text = hidden_line(t) if t.hidden else visible_lines(t)[0]",
+           'text = hidden_line(t) + " ".join(m.split(": ", 1)[-1] for m in t.messages) if t.hidden '
+           "else visible_lines(t)[0]",
+           ("tests/test_confidentiality.py", "-k", "a1_conv and feedback"),
+           "the feedback summary shows hidden cases' expected and received values (no labels)"),
     Mutant("grading-compare-reshapes", "coursekit/grading/compare.py",
            "    if rec.shape != exp.shape:\n        return (f\"{where}: expected shape",
            "    rec = rec.reshape(exp.shape) if rec.size == exp.size else rec\n"
@@ -158,7 +164,7 @@ def main(argv=None) -> int:
         ap.error(f"unknown mutant id(s): {sorted(set(a.only) - {m.id for m in MUTANTS})}")
     if a.list:
         for m in chosen:
-            print(f"{m.id:34s} {m.path:38s} {' '.join(m.tests)}\n{'':34s} {m.why}")
+            print(f"{m.id:38s} {m.path:36s} {' '.join(m.tests)}\n{'':38s} {m.why}")
         return 0
     t_all = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="coursekit-mutants-") as tmp:
