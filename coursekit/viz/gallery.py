@@ -100,13 +100,15 @@ def show_mixed_batch(x, y_soft, class_names=None, n: int = 6, title: str | None 
     return fig
 
 
-def plot_tta_gain(accuracies: dict, ax=None, title: str | None = None):
+def plot_tta_gain(accuracies: dict, ax=None, title: str | None = None, chance: float | None = None):
     """Bar chart of test accuracy (fraction) per prediction method, e.g.
     ``{"plain": 0.81, "TTA flips": 0.83}``; or grouped bars for several models,
     ``{model: {method: accuracy or per-seed list}}`` (bar = mean, error bar = min..max over
-    seeds). Returns the figure."""
+    seeds). The bars start at 0; ``chance`` (a fraction) draws the chance level; the legend
+    sits outside the bars. Returns the figure."""
+    from .style import chance_line
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3) if not _nested(accuracies) else (7.5, 3.4))
+        _, ax = plt.subplots(figsize=(5, 3.2) if not _nested(accuracies) else (9, 3.8))
     groups = accuracies if _nested(accuracies) else {m: {"accuracy": v} for m, v in accuracies.items()}
     methods = list(next(iter(groups.values())))
     width = 0.8 / len(methods)
@@ -121,12 +123,15 @@ def plot_tta_gain(accuracies: dict, ax=None, title: str | None = None):
                    capsize=3)
             ax.text(x, v.max(), f"{v.mean():.1f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(groups)), list(groups))
-    ax.set_ylim(max(0.0, min(every) - 10), min(100.0, max(every) + 6))
+    if chance is not None:
+        chance_line(ax, 100 * chance)
+    ax.set_ylim(0, 110)
+    ax.set_yticks(range(0, 101, 20))
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(title or "test-time augmentation")
+    ax.set_title(title or "test-time augmentation", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    if len(groups) > 1:
-        ax.legend(fontsize=8, loc="upper left")
+    if len(groups) > 1 or chance is not None:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     ax.figure.tight_layout()
     return ax.figure
 
