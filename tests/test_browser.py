@@ -159,6 +159,14 @@ def lab(tmp_path_factory):
         f = tmp / "settings" / "@jupyterlab" / f"{name}.jupyterlab-settings"
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(text)
+    # nbgrader's server and lab extensions are not what is tested, and cost seconds at start.
+    nbgrader = [f"nbgrader.server_extensions.{e}" for e in
+                ("formgrader", "validate_assignment", "assignment_list", "course_list")]
+    (tmp / "cfg" / "labconfig").mkdir(parents=True)
+    (tmp / "cfg" / "jupyter_server_config.json").write_text(json.dumps(
+        {"ServerApp": {"jpserver_extensions": {e: False for e in nbgrader}}}))
+    (tmp / "cfg" / "labconfig" / "page_config.json").write_text(json.dumps(
+        {"disabledExtensions": {"@jupyter/nbgrader": True}}))
     port, token = _free_port(), "ck-browser-test"
     # The kernel draws with matplotlib's inline backend, as a student's does: not the Agg
     # backend these tests set for themselves (figures would show as "<Figure ...>" text).

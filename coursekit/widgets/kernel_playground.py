@@ -63,6 +63,9 @@ class KernelPlayground:
         grid = w.GridBox(self.cells, layout=w.Layout(grid_template_columns="repeat(3, 75px)"))
         controls = w.VBox([self.image_w, self.kernel_w, w.Label("kernel numbers (edit = custom):"), grid,
                            self.stride_w, self.padding_w, self.mode_w, self.info])
+        # the controls keep their width (readouts stay readable); the figure takes the rest
+        controls.layout = w.Layout(flex="0 0 auto", width="320px")
+        self.out.layout = w.Layout(flex="1 1 auto", min_width="0")
         self.widget = w.HBox([controls, self.out])
         for widget, css in ((self.widget, "ck-explorer"), (self.widget, "ck-kernel-playground"),
                             (self.stride_w, "ck-kernel-stride"), (self.info, "ck-kernel-info")):

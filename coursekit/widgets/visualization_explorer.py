@@ -52,7 +52,8 @@ class VisualizationExplorer(widgets.VBox):
                                        description="class")
         self.alpha = widgets.FloatSlider(0.5, min=0, max=1, step=0.1, description="opacity",
                                          continuous_update=False)
-        self.image = widgets.Image(format="png")
+        # natural size: a VBox would stretch (and blur) the map to the full width
+        self.image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))
         self.info = widgets.HTML()
         for w in (self.index, self.method, self.layer, self.target, self.alpha):
             w.observe(lambda change: self.update(), names="value")
