@@ -123,7 +123,9 @@ def plot_activation_stats(acts: dict, title: str | None = None, max_hists: int =
 def plot_std_by_depth(stds: dict, predictions: dict | None = None, ax=None, legend: bool = True):
     """The activations' std against depth on a log y-axis, one line per ``{label: [std per
     layer]}`` (``activation_stats(acts)["std"]``), and dashed ``predictions`` (same form).
-    Exact zeros are left out (a log axis cannot show them). Returns the axes."""
+    Exact zeros are left out (a log axis cannot show them). The axis spans at least two
+    decades, so that a slow drift (He: 0.8 to 0.7) is not stretched into a steep fall.
+    Returns the axes."""
     from .style import legend_outside, log_ticks
 
     if ax is None:
@@ -136,6 +138,11 @@ def plot_std_by_depth(stds: dict, predictions: dict | None = None, ax=None, lege
         s = np.asarray(s, dtype=float)
         ax.plot(np.arange(1, len(s) + 1), s, "--", color="0.35", lw=1, label=label)
     ax.set_yscale("log")
+    shown = np.concatenate([np.asarray(v, dtype=float) for v in [*stds.values(), *(predictions or {}).values()]])
+    shown = shown[shown > 0]
+    if shown.size:
+        lo, hi = float(shown.min()), float(shown.max())
+        ax.set_ylim(min(lo, hi / 100) / 1.5, hi * 1.5)
     log_ticks(ax, "y")
     ax.set(xlabel="layer (depth)", ylabel="activation std (log scale)")
     ax.grid(alpha=0.3, which="major")
