@@ -42,8 +42,8 @@ def plot_singular_values(svs: dict, title: str = "Singular values of one weight 
         rms = float(np.sqrt(np.mean(np.square(s))))
         ax.hist(s, bins=bins, range=(0, hi * 1.02), alpha=0.55, color=f"C{i}",
                 label=f"{label} (rms {rms:.2f})")
-        ax.axvline(rms, color=f"C{i}", ls=":")
-    ax.axvline(1.0, color="black", lw=0.8)
+        ax.axvline(rms, color=f"C{i}", ls=":", lw=1.6, zorder=3)
+    ax.axvline(1.0, color="0.5", lw=0.8, zorder=1)   # under the rms lines: xavier's rms is exactly 1
     ax.set(xlabel="singular value (factor by which W stretches a direction)", ylabel="count",
            title=title)
     ax.legend(fontsize=8)
