@@ -5,6 +5,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["plot_distributions"]
 
@@ -36,6 +37,7 @@ def plot_distributions(values: dict, title: str = "Distributions by layer", bins
         ax.set_xlabel(xlabel, fontsize=8)
         ax.set_ylabel("% of values", fontsize=8)
         ax.tick_params(labelsize=7, labelbottom=True, labelleft=True)
+        ax.xaxis.set_major_locator(MaxNLocator(5))         # long tick labels (-0.075) must not touch
     for ax in axes[n:]:
         ax.axis("off")
     axes[0].figure.suptitle(title)
