@@ -20,6 +20,7 @@ from grading_corpus import A1, code_cell, honest, insert, make_course, markdown_
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading_batch")]
 
 LONG_ID = "s" * 248
+STAMP = "2026-11-30 21:15:07.123456 UTC"
 BAD_BYTES = os.fsdecode(b"stud\xffent")
 XSS = ('Notes <script>alert("xss")</script> <img src=x onerror="alert(1)"> '
        '[click](javascript:alert(2)) <a href="javascript:alert(3)">a</a>')
@@ -38,6 +39,10 @@ def _stage(course, submitted) -> dict:
     for s in ("honest_a", "honest_z"):
         write(submitted, s, base)
         want[s] = ("graded", 20.0)
+    # what nbgrader's exchange leaves beside a collected submission; honest_z's time is garbage
+    (submitted / "honest_a" / A1 / "timestamp.txt").write_text(STAMP + "\n")
+    (submitted / "honest_a" / A1 / "submission_secret.txt").write_text("s3cr3t\n")
+    (submitted / "honest_z" / A1 / "timestamp.txt").write_text("not a time \u2603")
     write(submitted, "surrogate", json.dumps(insert(base, [markdown_cell("emoji half: \ud83d end")]),
                                              ensure_ascii=True).encode())
     want["surrogate"] = ("graded", 20.0)
@@ -164,6 +169,26 @@ def test_odd_ids_get_safe_file_names(odd):
         assert len(name) <= 80 and "/" not in name and name.isascii()
         assert journal_path(grading, A1, s).exists()
     assert safe_name("alice") == "alice" and safe_name("a/b") != safe_name("a_b")
+
+
+def test_exchange_files_give_the_submission_time_and_reach_the_feedback(odd):
+    """``timestamp.txt`` -> the gradebook's submission time (late flags in formgrader and
+    ``nbgrader export``); it and ``submission_secret.txt`` go beside the autograded notebook and
+    the feedback, where ``nbgrader release_feedback`` looks. A garbage time is ignored."""
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import parse_utc
+
+    from coursekit.grading.gradebook import db_url
+
+    _, _, grading, *_ = odd
+    with Gradebook(db_url(grading)) as gb:
+        assert gb.find_submission(A1, "honest_a").timestamp == parse_utc(STAMP)
+        assert gb.find_submission(A1, "honest_z").timestamp is None
+    for kind in ("autograded", "feedback"):
+        folder = grading / kind / "honest_a" / A1
+        assert (folder / "timestamp.txt").read_text().strip() == STAMP
+        assert (folder / "submission_secret.txt").read_text().strip() == "s3cr3t"
+        assert not (grading / kind / "honest_z" / A1 / "submission_secret.txt").exists()
 
 
 # ------------------------------------------------------------------ same code, same score

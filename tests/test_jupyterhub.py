@@ -5,8 +5,8 @@ spawner; nbgrader's exchange lives in a temporary folder. The instructor release
 each student fetches, fills in and submits through their own server (nbgrader's assignment
 list API behind the Hub): one the solution after the deadline, one a blank and then a buggy
 version (the later counts), one a blank. The instructor collects, ``coursekit autograde``
-grades (as root: its sandbox), ``python -m coursekit.hub`` carries submission times and
-secrets over, nbgrader releases the feedback, each student fetches theirs. The instructor's
+grades (as root: its sandbox) and carries each submission's time and secret over (late flag,
+feedback filing), nbgrader releases the feedback, each student fetches theirs. The instructor's
 nbgrader steps run on the command line for a1 and through formgrader's API (its buttons) for a2. Scores are checked exactly against
 tests/submissions/expected_scores.json in the feedback, the gradebook, ``nbgrader export`` and
 formgrader (opened in headless Chromium through the Hub; screenshots in build/hub/).
@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -241,7 +240,7 @@ def test_class_on_jupyterhub(klass):
     for p in submitted:  # a submission's folder name ends in a random part nobody can guess
         assert re.fullmatch(r"[^+]+\+[^+]+\+[^+]+\+[A-Za-z0-9_-]{12}", p), p
 
-    # 4. the instructor collects; coursekit grades (as root, sandboxed), carries times and
+    # 4. the instructor collects; coursekit grades (as root, sandboxed) and carries times and
     #    secrets over; the instructor releases the feedback
     for name in ASSIGNMENTS:
         k.instructor_step("collect", name)
@@ -251,9 +250,6 @@ def test_class_on_jupyterhub(klass):
         r = subprocess.run([str(bindir / "coursekit"), "autograde", name, "--parallel", "2"], env=env,
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stdout + r.stderr
-    r = subprocess.run([sys.executable, "-m", "coursekit.hub", *ASSIGNMENTS], env=env,
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
     hc.chown_tree(k.grading, k.instructor)
     for name in ASSIGNMENTS:
         k.instructor_step("release_feedback", name)
@@ -350,32 +346,3 @@ def _formgrader(k: Class, expected: dict) -> None:
                     assert f"{expected[s][name]:g} / {EXPECTED[name]['max']:g}" in row, (s, name, row)
         finally:
             browser.close()
-
-
-def test_hub_step_carries_time_and_secret(tmp_path):
-    """``coursekit.hub.carry_over``: the collected submission's time reaches the gradebook
-    and its time and secret go beside the autograded notebook and the feedback."""
-    from nbgrader.api import Gradebook
-
-    from coursekit.grading.gradebook import db_url, ensure_tools_on_path
-    from coursekit.hub import carry_over
-
-    sub = tmp_path / "submitted" / "alice" / A1
-    sub.mkdir(parents=True)
-    (sub / "timestamp.txt").write_text("2026-12-01 17:00:05.000001 UTC")
-    (sub / "submission_secret.txt").write_text("s3cret")
-    for kind in ("autograded", "feedback"):
-        (tmp_path / kind / "alice" / A1).mkdir(parents=True)
-    ensure_tools_on_path()
-    with Gradebook(db_url(tmp_path)) as gb, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
-        gb.update_or_create_assignment(A1, duedate="2026-12-01 17:00:00 UTC")
-        gb.update_or_create_student("alice")
-        gb.update_or_create_submission(A1, "alice")
-    assert carry_over(tmp_path, A1) == {"alice": "2026-12-01 17:00:05.000001 UTC"}
-    for kind in ("autograded", "feedback"):
-        assert (tmp_path / kind / "alice" / A1 / "submission_secret.txt").read_text() == "s3cret"
-        assert (tmp_path / kind / "alice" / A1 / "timestamp.txt").is_file()
-    with Gradebook(db_url(tmp_path)) as gb:
-        assert gb.find_submission(A1, "alice").total_seconds_late == pytest.approx(5.000001)
-    assert carry_over(tmp_path, A1) == {"alice": "2026-12-01 17:00:05.000001 UTC"}  # idempotent

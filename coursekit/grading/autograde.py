@@ -170,16 +170,59 @@ def _student_cells(folder: Path, assignment: str):
         return None
 
 
+# nbgrader's exchange leaves these beside a collected submission: when the student submitted
+# (the gradebook's timestamp, so a late submission shows as late) and the key under which
+# ``nbgrader fetch_feedback`` finds the student's feedback (``release_feedback`` needs both
+# files beside the autograded notebook and the feedback).
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def exchange_files(folder: Path) -> dict[str, str]:
+    """name -> text of each :data:`EXCHANGE_FILES` file in a submission folder (regular files
+    of at most 4 KiB, reached without symbolic links; others are ignored)."""
+    out = {}
+    for name in EXCHANGE_FILES:
+        try:
+            out[name] = read_regular_file(folder / name, folder, cap=4096).decode("utf-8").strip()
+        except (InvalidNotebook, UnicodeDecodeError):
+            pass
+    return out
+
+
+def submission_time(folder: Path):
+    """When the student submitted (``timestamp.txt``, UTC datetime), or None when the file is
+    missing or unreadable (the student writes it: a bad one costs nothing, it is ignored)."""
+    text = exchange_files(folder).get("timestamp.txt")
+    if not text:
+        return None
+    try:
+        from nbgrader.utils import parse_utc
+        return parse_utc(text)
+    except Exception:  # noqa: BLE001 - whatever dateutil refuses
+        return None
+
+
+def _carry_exchange_files(grading_dir: Path, folder: Path, student: str, assignment: str) -> None:
+    files = exchange_files(folder)
+    for kind in ("autograded", "feedback"):
+        dest = Path(grading_dir) / kind / safe_name(student) / assignment
+        if files and dest.is_dir():
+            for name, text in files.items():
+                (dest / name).write_text(text + "\n", encoding="utf-8")
+
+
 def write_feedback(a, result: SubmissionResult, grading_dir: Path, folder: Path, html: bool, log=print,
                    report: BatchReport | None = None) -> None:
     """The submission's autograded notebook and (``html``) feedback page, written by the
-    worker that graded it (never by the single gradebook writer). A failure becomes this
-    student's status (``error: could not write feedback: ...``), logged with the id."""
+    worker that graded it (never by the single gradebook writer), with the exchange's
+    :data:`EXCHANGE_FILES` beside them. A failure becomes this student's status
+    (``error: could not write feedback: ...``), logged with the id."""
     with _Timed(report, "feedback"):
         try:
             cells = _student_cells(folder, a.name)
             feedback_mod.write(result, a.release, a.source, cells, grading_dir, html_out=html,
                                folder_name=safe_name(result.student))
+            _carry_exchange_files(grading_dir, folder, result.student, a.name)
         except Exception as e:  # noqa: BLE001 - student content must not stop the batch
             _fail(result, "could not write feedback", e, log)
 
@@ -196,10 +239,11 @@ def commit(a, result: SubmissionResult, grading_dir: Path, folder: Path, html: b
         write_feedback(a, result, grading_dir, folder, html, log, report)
     with _Timed(report, "gradebook"):
         try:
+            stamp = submission_time(folder)
             if book is not None:
-                book.write_scores(result, student_id=gradebook_id(result.student))
+                book.write_scores(result, stamp, student_id=gradebook_id(result.student))
             else:
-                gradebook.write_scores(grading_dir, result, student_id=gradebook_id(result.student))
+                gradebook.write_scores(grading_dir, result, stamp, student_id=gradebook_id(result.student))
         except Exception as e:  # noqa: BLE001
             _fail(result, "could not write the gradebook", e, log)
         _write_journal(a, result, grading_dir, log)

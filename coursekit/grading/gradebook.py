@@ -69,10 +69,11 @@ def ensure_assignment(grading_dir: Path, root: Path, name: str) -> None:
                 gb.update_or_create_solution_cell(c.grade_id, name, name)
 
 
-def write_scores(grading_dir: Path, result, timestamp: str | None = None,
+def write_scores(grading_dir: Path, result, timestamp=None,
                  student_id: str | None = None) -> None:
-    """Store one SubmissionResult: student, submission and each test cell's auto_score
-    (under ``student_id``, default the result's student)."""
+    """Store one SubmissionResult: student, submission (``timestamp``: when it was
+    submitted, a UTC datetime, or None) and each test cell's auto_score (under
+    ``student_id``, default the result's student)."""
     with Writer(grading_dir) as book:
         book.write_scores(result, timestamp, student_id)
 
@@ -88,7 +89,7 @@ class Writer:
         ensure_tools_on_path()
         self.gb = Gradebook(db_url(grading_dir))
 
-    def write_scores(self, result, timestamp: str | None = None, student_id: str | None = None) -> None:
+    def write_scores(self, result, timestamp=None, student_id: str | None = None) -> None:
         import warnings
 
         gb = self.gb
