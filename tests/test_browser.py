@@ -229,8 +229,14 @@ def page(lab):
             pg.wait_for_function(KERNEL_IDLE)
             pg.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
             # The last explorer shown means every cell has run (they run in order).
-            pg.locator(".ck-visualization-explorer .ck-vis-info").wait_for(state="attached",
-                                                                         timeout=240_000)
+            try:
+                pg.locator(".ck-visualization-explorer .ck-vis-info").wait_for(
+                    state="attached", timeout=240_000)
+            except Exception:  # a cell failed (JupyterLab stops there) or the kernel hung
+                errors = pg.locator(".jp-OutputArea-output[data-mime-type*='stderr'], "
+                                    ".jp-OutputArea-output[data-mime-type*='error']")
+                pytest.fail("the explorers did not all show; errors in the notebook:\n"
+                            + "\n".join(errors.all_inner_texts())[-3000:])
             pg.wait_for_function(f"() => document.querySelectorAll('.ck-explorer').length >= {len(LESSONS)}")
             pg.wait_for_function(KERNEL_IDLE)
             print(f"Chromium, notebook open and every cell run in {time.time() - t0:.1f} s")
