@@ -71,7 +71,7 @@ def plot_coarse_to_fine(rounds: list, x: str = "lr", y: str = "weight_decay", ta
     """All rounds of ``hpsearch.coarse_to_fine`` in one log-log panel, one colour per round,
     with each round's search box drawn. Returns the figure."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4.5))
+        _, ax = plt.subplots(figsize=(8, 4.6))
     for i, r in enumerate(rounds):
         sx, sy = r.space[x], r.space[y]
         ax.add_patch(plt.Rectangle((sx.low, sy.low), sx.high - sx.low, sy.high - sy.low,
@@ -87,8 +87,8 @@ def plot_coarse_to_fine(rounds: list, x: str = "lr", y: str = "weight_decay", ta
     ax.set_yscale("log")
     ax.set_xlabel(x + " (log scale)")
     ax.set_ylabel(y + " (log scale)")
-    ax.set_title("Coarse-to-fine: each round searches the box around the last round's best")
-    ax.legend(fontsize=8)
+    ax.set_title("Coarse-to-fine: each round searches\nthe box around the last round's best", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     ax.figure.tight_layout()
     return ax.figure
 
