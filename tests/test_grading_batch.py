@@ -186,8 +186,8 @@ def test_exchange_files_give_the_submission_time_and_reach_the_feedback(odd):
         assert gb.find_submission(A1, "honest_z").timestamp is None
     for kind in ("autograded", "feedback"):
         folder = grading / kind / "honest_a" / A1
-        assert (folder / "timestamp.txt").read_text().strip() == STAMP
-        assert (folder / "submission_secret.txt").read_text().strip() == "s3cr3t"
+        assert (folder / "timestamp.txt").read_text() == STAMP + "\n"
+        assert (folder / "submission_secret.txt").read_text() == "s3cr3t\n"  # byte for byte: nbgrader hashes it
         assert not (grading / kind / "honest_z" / A1 / "submission_secret.txt").exists()
 
 

@@ -177,14 +177,15 @@ def _student_cells(folder: Path, assignment: str):
 EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
-def exchange_files(folder: Path) -> dict[str, str]:
-    """name -> text of each :data:`EXCHANGE_FILES` file in a submission folder (regular files
-    of at most 4 KiB, reached without symbolic links; others are ignored)."""
+def exchange_files(folder: Path) -> dict[str, bytes]:
+    """name -> bytes of each :data:`EXCHANGE_FILES` file in a submission folder (regular files
+    of at most 4 KiB, reached without symbolic links; others are ignored). Kept byte for byte:
+    nbgrader hashes the secret as read."""
     out = {}
     for name in EXCHANGE_FILES:
         try:
-            out[name] = read_regular_file(folder / name, folder, cap=4096).decode("utf-8").strip()
-        except (InvalidNotebook, UnicodeDecodeError):
+            out[name] = read_regular_file(folder / name, folder, cap=4096)
+        except InvalidNotebook:
             pass
     return out
 
@@ -192,12 +193,12 @@ def exchange_files(folder: Path) -> dict[str, str]:
 def submission_time(folder: Path):
     """When the student submitted (``timestamp.txt``, UTC datetime), or None when the file is
     missing or unreadable (the student writes it: a bad one costs nothing, it is ignored)."""
-    text = exchange_files(folder).get("timestamp.txt")
-    if not text:
+    data = exchange_files(folder).get("timestamp.txt")
+    if not data:
         return None
     try:
         from nbgrader.utils import parse_utc
-        return parse_utc(text)
+        return parse_utc(data.decode("utf-8").strip())
     except Exception:  # noqa: BLE001 - whatever dateutil refuses
         return None
 
@@ -207,8 +208,8 @@ def _carry_exchange_files(grading_dir: Path, folder: Path, student: str, assignm
     for kind in ("autograded", "feedback"):
         dest = Path(grading_dir) / kind / safe_name(student) / assignment
         if files and dest.is_dir():
-            for name, text in files.items():
-                (dest / name).write_text(text + "\n", encoding="utf-8")
+            for name, data in files.items():
+                (dest / name).write_bytes(data)
 
 
 def write_feedback(a, result: SubmissionResult, grading_dir: Path, folder: Path, html: bool, log=print,

@@ -27,6 +27,34 @@ import time
 
 _write = os.write
 _read = os.read
+_REQUESTS = 0   # the fd requests arrive on: stdin until :func:`_detach_stdin` moves it
+
+
+def _detach_stdin() -> None:
+    """Move the request pipe off fd 0 and give student code a kernel's stdin: ``/dev/null`` on
+    fd 0, and ``input()`` raising at once the error a notebook kernel without a frontend
+    raises (``StdinNotImplementedError``), instead of blocking on the grader's pipe until
+    the time limit."""
+    import builtins
+
+    global _REQUESTS
+    _REQUESTS = os.dup(0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+
+    def no_input(prompt=""):
+        from IPython.core.error import StdinNotImplementedError
+
+        raise StdinNotImplementedError("input() was called, but a graded notebook has no one to type "
+                                       "the answer: remove input() from your code (it is never graded)")
+
+    builtins.input = no_input
+    try:
+        import getpass
+        getpass.getpass = no_input
+    except Exception:  # noqa: BLE001
+        pass
 
 
 class CellTimeout(Exception):
@@ -64,7 +92,7 @@ def _send(fd: int, obj) -> None:
 def _read_exact(n: int) -> bytes | None:
     chunks, got = [], 0
     while got < n:
-        chunk = _read(0, min(n - got, 1 << 20))
+        chunk = _read(_REQUESTS, min(n - got, 1 << 20))
         if not chunk:
             return None
         chunks.append(chunk)
@@ -268,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         job = json.load(f)
     cell_timeout = float(job.get("cell_timeout", 60))
     t0 = time.perf_counter()
+    _detach_stdin()
     shell = _make_shell()
     errors, snaps = run_cells(shell, job["cells"], cell_timeout, job.get("kinds"),
                               job.get("scratch_budget"), job.get("checkpoints"),
