@@ -137,8 +137,6 @@ def test_inf_matches_only_the_same_inf():
     assert not ok(np.inf, np.nan) and not ok(np.nan, np.inf)
 
 
-@pytest.mark.xfail(strict=True, reason="grading bug reported to the lead (compare.py is a3's): exact mode "
-                   "compares with !=, so an expected NaN fails every answer, unlike close mode")
 def test_nan_in_exact_mode_matches_nan():
     """Exact mode (ints, bools, tuples of ints) also says NaN equals NaN, as close mode does."""
     assert ok(np.array([1.0, np.nan]), np.array([1.0, np.nan]), exact=True)

@@ -51,7 +51,8 @@ def compare_values(expected, received, *, rtol: float = 1e-6, atol: float = 1e-8
 
     Structures (tuples, lists, dicts) are compared element by element; numbers and arrays
     with ``np.isclose(received, expected, rtol, atol)`` unless ``exact``; bools, ints in
-    exact mode, strings and None must be equal. Shapes must match exactly (no broadcasting).
+    exact mode, strings and None must be equal; NaN matches NaN in both modes. Shapes must match
+    exactly (no broadcasting).
     """
     if isinstance(received, Unsupported):
         return f"{where}: expected {_short(expected)}, received {_short(received)}"
@@ -99,6 +100,8 @@ def compare_values(expected, received, *, rtol: float = 1e-6, atol: float = 1e-8
                 f"({_short(received)})")
     if exact:
         bad = rec != exp
+        if exp.dtype.kind in "fc" and rec.dtype.kind in "fc":
+            bad &= ~(np.isnan(rec) & np.isnan(exp))   # NaN matches NaN, as in close mode
     else:
         with np.errstate(all="ignore"):
             bad = ~np.isclose(rec.astype(np.complex128 if "c" in (rec.dtype.kind + exp.dtype.kind)
