@@ -92,6 +92,7 @@ def test_fc_to_conv_rejects_unsupported_models():
 
 @pytest.mark.slow
 def test_autoencoder_and_segnet_shapes_and_learning():
+    torch.manual_seed(0)   # weights and data the same on every run
     x = torch.rand(4, 1, 16, 16)
     assert ConvAutoencoder(1)(x).shape == x.shape
     seg = SegNet(3, classes=1, width=8)
