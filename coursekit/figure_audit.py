@@ -127,7 +127,8 @@ def _hidden_lines(ax, tol=1.0):
     for i, a in enumerate(lines):
         pa = a.get_transform().transform(a.get_xydata())
         for b in lines[i + 1:]:
-            if b.get_linestyle() != a.get_linestyle() or len(b.get_xydata()) != len(a.get_xydata()):
+            if (b.get_linestyle() != a.get_linestyle() or len(b.get_xydata()) != len(a.get_xydata())
+                    or b.get_color() == a.get_color()):   # same look (e.g. seeds of one run): nothing is lost
                 continue
             pb = b.get_transform().transform(b.get_xydata())
             d = np.abs(pa - pb)

@@ -27,7 +27,7 @@ import numpy as np
 DPI = 100                   # inches -> pixels, as the inline backend renders a figure
 MAX_WIDTH_IN = 12.0         # widest figure (1200 px at 100 dpi)
 MIN_IMAGE_IN = 1.2          # shortest allowed longer side of an image panel
-MIN_PLOT_IN = (2.0, 1.3)    # smallest (width, height) of a plot panel
+MIN_PLOT_IN = (1.8, 1.3)    # smallest (width, height) of a plot panel
 DIVERGING = "RdBu_r"        # red positive, blue negative
 DIVERGING_MAPS = frozenset(
     name + suffix
