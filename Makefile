@@ -50,7 +50,7 @@ course: setup
 	$(BIN)/coursekit course
 
 test: setup browser hub-proxy
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --durations=25
 
 test-fast: setup
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not browser and not notebook"
