@@ -164,6 +164,10 @@ def test_evaluate_restores_mode_and_plot_history():
     assert len(axes) == 2 and axes[0].get_xlabel() == "epoch"
     assert "Loss" in axes[0].get_title() and "Accuracy" in axes[1].get_title()
     assert len(axes[0].lines) >= 2  # train and val
+    from coursekit.figure_audit import audit_figure, figure_problems
+
+    assert len(fig.legends) == 1 and not axes[1].get_legend()  # one legend, below the panels
+    assert figure_problems(audit_figure(fig)) == []
     with pytest.raises(ValueError, match="empty"):
         plot_history(History())
 

@@ -25,8 +25,9 @@ def plot_history(history, title: str | None = None, axes=None, chance: float | N
     if not epochs:
         raise ValueError("history is empty: train with coursekit.train.fit for at least one "
                          "epoch before plotting")
-    if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    own = axes is None
+    if own:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.9))
     else:
         if len(axes) != 2:
             raise ValueError(f"axes must be two matplotlib axes, got {len(axes)}")
@@ -46,11 +47,17 @@ def plot_history(history, title: str | None = None, axes=None, chance: float | N
         ax.set_ylabel(label)
         ax.set_title(("Loss" if key == "loss" else "Accuracy") + " per epoch")
         ax.grid(alpha=0.3)
-        if ax.has_data():
+        if ax.has_data() and not own:
             ax.legend()
         if len(epochs) <= 20:
             ax.set_xticks(epochs)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    if own:  # one legend for both panels, below them: never over the curves
+        handles, labels = axes[1].get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9, frameon=False)
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
+    else:
+        fig.tight_layout()
     return fig
