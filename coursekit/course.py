@@ -46,6 +46,19 @@ def claims_step(out: Path, fast: bool, only: str):
     return ("lesson", "claims", "held", "not checked", "status"), rows
 
 
+def figures_step(out: Path, fast: bool, only: str):
+    """One row per lesson: the figures it drew and whether each meets the figure style contract
+    (``coursekit.viz.style``, checked by ``coursekit.figure_audit``); the problems are printed."""
+    rows = []
+    for run in _RUNS:
+        problems = list(run.figure_problems)
+        for p in problems:
+            print(f"  {run.name}: {p}")
+        status = "ok" if not problems else f"{len(problems)} problem(s): {problems[0]}"[:160]
+        rows.append((run.name, run.figures, status if run.ok else "lesson failed"))
+    return ("lesson", "figures", "status"), rows
+
+
 def assignments_step(out: Path, fast: bool, only: str):
     """Verify the release, autograde solution/blank/buggy samples, feedback + grades CSV."""
     from .grading.course_step import assignments_step as step
@@ -53,7 +66,8 @@ def assignments_step(out: Path, fast: bool, only: str):
     return step(out, fast, only)
 
 
-STEPS = [("lecture notebooks", lectures_step), ("claims", claims_step), ("assignments", assignments_step)]
+STEPS = [("lecture notebooks", lectures_step), ("claims", claims_step), ("figures", figures_step),
+         ("assignments", assignments_step)]
 
 
 def format_table(header: tuple[str, ...], rows: list[tuple]) -> str:
