@@ -242,10 +242,10 @@ def test_input_fails_at_once_as_in_a_kernel_and_never_reads_the_graders_pipe():
     """``input()`` in student code raises the error a frontend-less kernel raises (as in
     ``coursekit check``), at once, instead of blocking on the request pipe until the time
     limit; the requests still arrive, and ``sys.stdin`` is empty."""
-    code = ("import json, sys, time\nfrom coursekit.grading import child\nchild._detach_stdin()\n"
+    code = ("import json, sys, time\nfrom coursekit.grading import child\nfd = child._detach_stdin()\n"
             "t = time.perf_counter()\ntry:\n    input('your name? ')\n    err = None\n"
             "except Exception as e:\n    err = type(e).__name__\n"
-            "print(json.dumps([err, time.perf_counter() - t, child._read_exact(5).decode(), sys.stdin.read()]))")
+            "print(json.dumps([err, time.perf_counter() - t, child._read_exact(fd, 5).decode(), sys.stdin.read()]))")
     out = subprocess.run([sys.executable, "-c", code], input="hello", capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -26,19 +26,16 @@ import sys
 import time
 
 _write = os.write
-_read = os.read
-_REQUESTS = 0   # the fd requests arrive on: stdin until :func:`_detach_stdin` moves it
 
 
-def _detach_stdin() -> None:
+def _detach_stdin() -> int:
     """Move the request pipe off fd 0 and give student code a kernel's stdin: ``/dev/null`` on
     fd 0, and ``input()`` raising at once the error a notebook kernel without a frontend
     raises (``StdinNotImplementedError``), instead of blocking on the grader's pipe until
-    the time limit."""
+    the time limit. Returns the fd the requests now arrive on (kept in no module global)."""
     import builtins
 
-    global _REQUESTS
-    _REQUESTS = os.dup(0)
+    requests = os.dup(0)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
@@ -55,6 +52,7 @@ def _detach_stdin() -> None:
         getpass.getpass = no_input
     except Exception:  # noqa: BLE001
         pass
+    return requests
 
 
 class CellTimeout(Exception):
@@ -89,10 +87,10 @@ def _send(fd: int, obj) -> None:
         view = view[n:]
 
 
-def _read_exact(n: int) -> bytes | None:
+def _read_exact(fd: int, n: int, _read=os.read) -> bytes | None:
     chunks, got = [], 0
     while got < n:
-        chunk = _read(_REQUESTS, min(n - got, 1 << 20))
+        chunk = _read(fd, min(n - got, 1 << 20))
         if not chunk:
             return None
         chunks.append(chunk)
@@ -100,15 +98,15 @@ def _read_exact(n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _read_frame() -> bytes | None:
+def _read_frame(fd: int) -> bytes | None:
     """The next request frame on stdin (magic, 8-byte length, payload); None at EOF."""
     import struct
 
-    head = _read_exact(12)
+    head = _read_exact(fd, 12)
     if head is None or head[:4] != b"CKR1":
         return None
     (n,) = struct.unpack(">Q", head[4:])
-    return _read_exact(n)
+    return _read_exact(fd, n)
 
 
 def _make_shell():
@@ -296,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         job = json.load(f)
     cell_timeout = float(job.get("cell_timeout", 60))
     t0 = time.perf_counter()
-    _detach_stdin()
+    requests = _detach_stdin()
     shell = _make_shell()
     errors, snaps = run_cells(shell, job["cells"], cell_timeout, job.get("kinds"),
                               job.get("scratch_budget"), job.get("checkpoints"),
@@ -309,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     namespace = shell.user_ns
     call_timeout = float(job.get("call_timeout", cell_timeout))
     while True:  # one request per part (visible cases, then hidden cases); EOF ends
-        request = _read_frame()
+        request = _read_frame(requests)
         if request is None:
             break
         request = wire.unpack(request, allow_refs=True)
