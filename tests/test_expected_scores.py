@@ -22,7 +22,7 @@ import pytest
 
 from coursekit.grading import samples
 from coursekit.grading.spec import load_spec, make_tests
-from coursekit.grading.wire import Ref
+from coursekit.grading.child import _resolve  # the child's own Ref resolution (plumbing, not scoring)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = json.loads((ROOT / "tests" / "submissions" / "expected_scores.json").read_text())
@@ -49,19 +49,6 @@ def namespace(nb) -> dict:
             except Exception:  # noqa: BLE001 - a blank answer raises; its functions then fail
                 pass
     return ns
-
-
-def _resolve(value, results):
-    if isinstance(value, Ref):
-        out = results[value.path[0]]
-        for p in value.path[1:]:
-            out = out[p]
-        return out
-    if isinstance(value, (list, tuple)):
-        return type(value)(_resolve(v, results) for v in value)
-    if isinstance(value, dict):
-        return {k: _resolve(v, results) for k, v in value.items()}
-    return value
 
 
 def returns(ns: dict, case):
