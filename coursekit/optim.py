@@ -2,7 +2,9 @@
 
 Each class is a ``torch.optim.Optimizer`` subclass whose ``update`` spells out the update
 rule of the lectures in a few lines, so it can be read side by side with the formula and
-used in any PyTorch training loop. The updates equal ``torch.optim``'s step for step
+used in any PyTorch training loop. The updates equal ``torch.optim``'s step for step, and the
+per-parameter state uses torch's keys (``momentum_buffer``, ``square_avg``, ``exp_avg``,
+``exp_avg_sq``, ``step``), as do the NumPy optimizers of :mod:`coursekit.nn.optim`
 (``tests/test_optim.py``):
 
 - SGD:       w <- w - lr * g
@@ -83,12 +85,12 @@ class SGD(_WrittenOut):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
         if wd:
             g = g + wd * w                      # L2: d/dw (wd/2 ||w||^2)
-        if mu:
-            if "velocity" not in state:
-                state["velocity"] = g.clone()   # first step: v = g
+        if mu:                                  # the velocity v, under torch's state key
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = g.clone()           # first step: v = g
             else:
-                state["velocity"].mul_(mu).add_(g)   # v = mu v + g
-            v = state["velocity"]
+                state["momentum_buffer"].mul_(mu).add_(g)      # v = mu v + g
+            v = state["momentum_buffer"]
             g = g + mu * v if group["nesterov"] else v
         w.add_(g, alpha=-lr)                    # w = w - lr * g
 
@@ -145,12 +147,12 @@ class Adam(_WrittenOut):
             w.mul_(1 - lr * wd)                  # AdamW: shrink the weights directly
         elif wd:
             g = g + wd * w                       # Adam + L2: through the gradient
-        if "t" not in state:
-            state["t"] = 0
-            state["m"] = torch.zeros_like(w)
-            state["v"] = torch.zeros_like(w)
-        state["t"] += 1
-        t, m, v = state["t"], state["m"], state["v"]
+        if "step" not in state:                  # torch's state keys: step t, exp_avg m, exp_avg_sq v
+            state["step"] = 0
+            state["exp_avg"] = torch.zeros_like(w)
+            state["exp_avg_sq"] = torch.zeros_like(w)
+        state["step"] += 1
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         m.mul_(b1).add_((1 - b1) * g)            # first moment
         v.mul_(b2).add_((1 - b2) * g * g)        # second moment
         m_hat = m / (1 - b1 ** t)                # bias correction

@@ -31,6 +31,11 @@ def test_optimizer_matches_torch_step_for_step(ours, theirs, kw):
         topt.step()
         for k in params:
             assert nn.rel_error(params[k], tparams[k].detach().numpy()) < 1e-10, (k, kw)
+    for k, t in tparams.items():   # the state has torch's keys and values
+        ours_state, theirs_state = opt.state[k], topt.state[t]
+        assert set(ours_state) <= set(theirs_state), (sorted(ours_state), sorted(theirs_state))
+        for key, value in ours_state.items():
+            assert np.allclose(value, np.asarray(theirs_state[key]), rtol=1e-10), key
 
 
 def test_optimizer_updates_model_in_place_with_changing_lr():

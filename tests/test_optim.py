@@ -51,6 +51,13 @@ def test_step_for_step_equal_to_torch_optim(ours_factory, ref_factory):
                                        msg=f"parameters differ after step {step + 1}")
     # the parameters really moved (the equality is not between two frozen copies)
     assert not torch.allclose(next(ours.parameters()), next(_net(0).parameters()))
+    # the state is torch's, key for key (one name per quantity on both sides)
+    for pa, pb in zip(ours.parameters(), ref.parameters()):
+        sa, sb = opt_a.state[pa], opt_b.state[pb]
+        assert set(sa) <= set(sb) and ("momentum_buffer" in sb) == ("momentum_buffer" in sa)
+        for key, value in sa.items():
+            torch.testing.assert_close(torch.as_tensor(value, dtype=torch.float64),
+                                       torch.as_tensor(sb[key], dtype=torch.float64), msg=key)
 
 
 def test_adam_first_step_is_lr_times_sign():
@@ -134,7 +141,7 @@ def test_lesson_10_shows_each_update_rule_in_code():
     from conftest import ROOT
 
     sgd, adam = inspect.getsource(optim.SGD.update), inspect.getsource(optim.Adam.update)
-    assert 'state["velocity"].mul_(mu).add_(g)' in sgd and "g + mu * v" in sgd     # momentum, Nesterov
+    assert 'state["momentum_buffer"].mul_(mu).add_(g)' in sgd and "g + mu * v" in sgd     # momentum, Nesterov
     assert "1 - b1 ** t" in adam and "1 - b2 ** t" in adam                          # bias correction
     assert "w.mul_(1 - lr * wd)" in adam and "g = g + wd * w" in adam               # AdamW vs L2
     nb = nbformat.read(ROOT / "notebooks" / "10_optimization_and_schedules.ipynb", as_version=4)

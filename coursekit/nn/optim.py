@@ -3,7 +3,10 @@
 An optimizer holds a model (anything with ``params`` and ``grads`` dicts, e.g.
 ``Sequential``) or a plain dict of parameter arrays. ``step(grads=None)`` updates every
 parameter **in place** from ``grads`` (default: ``model.grads``). ``lr`` is a plain
-attribute, so a schedule can set it before each step.
+attribute, so a schedule can set it before each step. Each optimizer writes its rule in
+``update(p, g, state)``, and ``state[name]`` holds torch's keys (``momentum_buffer``,
+``square_avg``, ``exp_avg``, ``exp_avg_sq``, ``step``), like the torch-side optimizers of
+:mod:`coursekit.optim`.
 """
 from __future__ import annotations
 
@@ -28,7 +31,6 @@ class Optimizer:
         self.lr = float(lr)
         self.weight_decay = float(weight_decay)
         self.state: dict[str, dict] = {}
-        self.t = 0
 
     @property
     def params(self) -> dict:
@@ -44,16 +46,17 @@ class Optimizer:
         missing = [k for k in params if k not in grads]
         if missing:
             raise ValueError(f"no gradient for parameters {missing}: run backward before step()")
-        self.t += 1
         for name, p in params.items():
             g = np.asarray(grads[name])
             if g.shape != p.shape:
                 raise ValueError(f"grad '{name}' has shape {g.shape}, parameter has {p.shape}")
             if self.weight_decay:
                 g = g + self.weight_decay * p
-            self._update(p, g, self.state.setdefault(name, {}))
+            self.update(p, g, self.state.setdefault(name, {}))
 
-    def _update(self, p, g, state):
+    def update(self, p, g, state):
+        """The optimizer's rule for one parameter ``p`` (in place) from its gradient ``g``;
+        ``state`` is ``p``'s state dict, keyed as ``torch.optim`` keys it."""
         raise NotImplementedError
 
 
@@ -73,7 +76,7 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs momentum > 0")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
-    def _update(self, p, g, state):
+    def update(self, p, g, state):
         if self.momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -98,7 +101,7 @@ class RMSProp(Optimizer):
             raise ValueError(f"alpha must be in [0, 1), got {alpha}")
         self.alpha, self.eps, self.momentum = float(alpha), float(eps), float(momentum)
 
-    def _update(self, p, g, state):
+    def update(self, p, g, state):
         v = state.setdefault("square_avg", np.zeros_like(p))
         v *= self.alpha
         v += (1 - self.alpha) * g * g
@@ -126,7 +129,7 @@ class Adam(Optimizer):
             raise ValueError(f"betas must lie in [0, 1), got {betas}")
         self.betas, self.eps = (float(b1), float(b2)), float(eps)
 
-    def _update(self, p, g, state):
+    def update(self, p, g, state):
         b1, b2 = self.betas
         m = state.setdefault("exp_avg", np.zeros_like(p))
         v = state.setdefault("exp_avg_sq", np.zeros_like(p))
