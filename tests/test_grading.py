@@ -177,3 +177,37 @@ def test_a1_visible_expectations_agree_with_coursekit_arithmetic(root):
                 assert Exact().score(case.expected, [got])[0] == 1.0, (step, got, case.expected)
                 checked += 1
     assert checked >= 20
+
+
+# ----------------------------------------------------------------------------- checksum
+def test_checksum_never_reads_a_large_file_or_follows_a_link(tmp_path):
+    """A 1 GiB data file beside a notebook is identified by size, mtime and inode (its bytes
+    are never read: changing them in place, same mtime, changes nothing); a linked folder
+    counts as its link text (its target's files are never read); the notebook's bytes count."""
+    import os
+    import time
+
+    from coursekit.grading.notebook import folder_checksum
+
+    folder, elsewhere = tmp_path / "sub", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    (folder / "a.ipynb").write_text("{}")
+    big = folder / "data.bin"
+    with open(big, "wb") as f:
+        f.truncate(1 << 30)
+    (elsewhere / "huge.bin").write_bytes(b"x" * 1000)
+    os.symlink(elsewhere, folder / "linked")
+    t0 = time.perf_counter()
+    first = folder_checksum(folder)
+    assert time.perf_counter() - t0 < 2
+    st = big.stat()
+    with open(big, "r+b") as f:
+        f.seek(12345)
+        f.write(b"changed")
+    os.utime(big, ns=(st.st_atime_ns, st.st_mtime_ns))
+    (elsewhere / "huge.bin").write_bytes(b"y" * 1000)
+    assert folder_checksum(folder) == first
+    (folder / "a.ipynb").write_text("{ }")
+    assert folder_checksum(folder) != first
+    assert folder_checksum(folder / "linked") != folder_checksum(elsewhere)

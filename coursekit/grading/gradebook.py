@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -131,11 +130,3 @@ def scores(grading_dir: Path, name: str) -> dict[str, float]:
 def max_points(root: Path, name: str) -> float:
     cells = read_cells(Path(root) / "solutions" / name / f"{name}.ipynb")
     return float(sum(float(c.nbgrader.get("points", 0)) for c in cells if c.is_test))
-
-
-def restore(backup_path: Path, grading_dir: Path) -> None:
-    """Put a backup back in place (the current gradebook is kept as gradebook.db.replaced)."""
-    db = Path(grading_dir) / "gradebook.db"
-    if db.exists():
-        shutil.copy2(db, db.with_suffix(".db.replaced"))
-    shutil.copy2(backup_path, db)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import numbers
 import struct
 from dataclasses import dataclass
@@ -197,8 +196,3 @@ def read_frames(data: bytes, max_frames: int = 100_000) -> tuple[list[bytes], bo
         out.append(data[pos + 12:pos + 12 + n])
         pos += 12 + n
     return out, pos >= len(data)
-
-
-def is_finite_number(x) -> bool:
-    """True for a real, finite Python number (bools excluded)."""
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
