@@ -156,34 +156,62 @@ def execute(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
     return LessonRun(path.stem, seconds, status, written, claims, notebook_problems(nb), len(figures_in_notebook(nb)))
 
 
-NUDGE_SECONDS = 10.0
+NUDGE_SECONDS = 5.0
 
 
 def _execute_with_nudges(client) -> None:
-    """``client.execute()``, while a kernel_info request is sent every :data:`NUDGE_SECONDS`.
+    """``client.execute()`` with a watchdog that makes up for lost ZeroMQ wake-ups every
+    :data:`NUDGE_SECONDS`.
 
-    Seen here with ipykernel 6.31 and 7.x under load: the kernel's shell socket misses the
-    wake-up for an execute request, and kernel and client then both wait, idle, until the cell
-    timeout. Any further message on the shell socket wakes it, and it then handles the queued
-    request too; a kernel that is busy answers the extra request after the cell (its replies
-    and status messages have another parent, which nbclient ignores).
+    A ZeroMQ socket signals its file descriptor when its state changes, not while a message
+    waits; an event loop that misses that signal (pyzmq's edge-triggered wake-up) leaves the
+    message unread, and no later message on the same connection signals again. Seen here under
+    load: kernel and client both idle until the cell timeout (lessons 03 and 07). So, every tick:
+
+    - on the client's side, the shell and IOPub sockets are asked for their events, which makes
+      pyzmq deliver a message that waits there to whoever waits for it;
+    - on the kernel's side, a kernel_info request goes over a *new* shell connection: a new peer
+      wakes the kernel's socket, which then reads every request waiting there. (A request over
+      the client's own connection does not: that was this function's first version, and a
+      kernel that had lost a wake-up slept through it.) The kernel answers it after the cell,
+      to a connection already closed, and its status messages have another parent: nbclient
+      ignores both.
     """
     import asyncio
 
+    import zmq
     from jupyter_core.utils import run_sync
 
-    async def run():
-        async def nudge():
+    async def watchdog():
+        waker = None
+        try:
             while True:
                 await asyncio.sleep(NUDGE_SECONDS)
-                if client.kc is not None:
-                    client.kc.kernel_info()
+                kc = client.kc
+                if kc is None:
+                    continue
+                try:
+                    for channel in (kc.shell_channel, kc.iopub_channel):
+                        sock = getattr(channel, "socket", None)
+                        if sock is not None and not sock.closed:
+                            sock.get(zmq.EVENTS)
+                    if waker is not None:
+                        waker.close(linger=0)
+                    waker = kc.connect_shell()
+                    kc.session.send(waker, kc.session.msg("kernel_info_request"))
+                except zmq.ZMQError:  # the client is shutting down its sockets
+                    waker = None
+        finally:
+            if waker is not None:
+                waker.close(linger=0)
 
-        task = asyncio.ensure_future(nudge())
+    async def run():
+        task = asyncio.ensure_future(watchdog())
         try:
             await client.async_execute()
         finally:
             task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     run_sync(run)()
 

@@ -13,6 +13,26 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep ``pytest -n 2 --dist loadgroup`` grouping by ``xdist_group`` marks.
+
+    xdist (3.8) groups a test by the suffix ``@group`` it writes into ``item._nodeid``; pytest
+    9.2 keeps node ids in ``item._id`` and ignored it, so every group was split over both
+    workers (the attack batches, the browser lab and each lesson's fast run were built twice).
+    This writes the suffix where this pytest reads it, if xdist's did not land."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers under loadgroup
+        return
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if not names or item.nodeid.rfind("@") > item.nodeid.rfind("]"):
+            continue  # no group, or xdist's suffix is there (pytest < 9.2)
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     """The course checkout."""
