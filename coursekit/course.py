@@ -6,6 +6,8 @@ fails if any row's status is not ``ok``.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import as_completed
 from pathlib import Path
 
 from .lessons import execute, lesson_paths
@@ -14,16 +16,62 @@ from .lessons import execute, lesson_paths
 _RUNS: list = []  # the lesson runs of this build, read by claims_step
 
 
+def exclusive_reason(path: Path) -> str:
+    """Why a lesson must run alone (it times CPU threads), from its metadata
+    ``{"coursekit": {"exclusive": "<why>"}}``; ``""`` when it may share the machine."""
+    import json
+
+    meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    return str(meta.get("coursekit", {}).get("exclusive", ""))
+
+
+def course_jobs() -> int:
+    """Lessons executed at once: ``COURSEKIT_JOBS``, else one per CPU core (at most 4)."""
+    value = os.environ.get("COURSEKIT_JOBS", "")
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"COURSEKIT_JOBS={value!r}: expected a whole number >= 1 (e.g. COURSEKIT_JOBS=2)")
+        return int(value)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _execute_sharing(path: Path, out_dir: Path, fast: bool):
+    """:func:`execute` in a worker process, its kernel on one OpenMP thread (lessons run side by side)."""
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+    return execute(path, out_dir, fast=fast, html=True)
+
+
 def lectures_step(out: Path, fast: bool, only: str):
-    """Execute every lecture notebook into ``out/notebooks`` (ipynb + HTML)."""
-    rows = []
+    """Execute every lecture notebook into ``out/notebooks`` (ipynb + HTML).
+
+    Lessons that time CPU threads (metadata ``coursekit.exclusive``) run alone, first; the
+    others run :func:`course_jobs` at a time, each kernel on one thread. Rows keep lesson order.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
     _RUNS.clear()
     paths = [p for p in lesson_paths() if only in p.name]
-    for i, path in enumerate(paths, 1):
-        print(f"[{i}/{len(paths)}] executing {path.name} ...", flush=True)
-        run = execute(path, out / "notebooks", fast=fast, html=True)
-        _RUNS.append(run)
-        rows.append((run.name, f"{run.seconds:.1f}", run.status))
+    alone = [p for p in paths if exclusive_reason(p)]
+    shared = [p for p in paths if p not in alone]
+    jobs = min(course_jobs(), len(shared)) or 1
+    runs, counter = {}, iter(range(1, len(paths) + 1))
+    for path in alone:
+        print(f"[{next(counter)}/{len(paths)}] executing {path.name} (alone: {exclusive_reason(path)}) ...", flush=True)
+        runs[path] = execute(path, out / "notebooks", fast=fast, html=True)
+    if jobs == 1:
+        for path in shared:
+            print(f"[{next(counter)}/{len(paths)}] executing {path.name} ...", flush=True)
+            runs[path] = execute(path, out / "notebooks", fast=fast, html=True)
+    elif shared:
+        print(f"executing {len(shared)} lessons, {jobs} at a time (one thread each) ...", flush=True)
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_execute_sharing, p, out / "notebooks", fast): p for p in shared}
+            for future in as_completed(futures):
+                runs[futures[future]] = run = future.result()
+                print(f"[{next(counter)}/{len(paths)}] {run.name}: {run.status} ({run.seconds:.0f} s)", flush=True)
+    _RUNS.extend(runs[p] for p in paths)
+    rows = [(run.name, f"{run.seconds:.1f}", run.status) for run in _RUNS]
     return ("notebook", "seconds", "status"), rows
 
 
