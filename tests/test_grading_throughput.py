@@ -213,6 +213,25 @@ def test_sigkill_with_feedback_on_and_two_workers_loses_and_duplicates_nothing(p
         assert (grading / "feedback" / s / A1 / f"{A1}.html").is_file()
 
 
+# ------------------------------------------------------------------ warm children (issue 19)
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and os.geteuid() == 0),
+                    reason="warm children are forked in root mode (CI runs as root)")
+def test_graded_children_are_forked_from_one_warm_zygote(prepared, tmp_path):
+    """Root mode: the reference run of ``prepare`` started a zygote holding the child's modules;
+    grading a submission forks from it (no new zygote), with the honest full score."""
+    from coursekit.grading import zygote
+    from coursekit.grading.runner import WARM, grade_submission
+
+    a, course = prepared
+    live = [z for z in zygote._zygotes.values() if z is not None and z.proc.poll() is None]
+    assert live, "no warm zygote serves the grader's children"
+    before = dict(zygote._zygotes)
+    write(tmp_path / "submitted", "bob", honest(course))
+    r = grade_submission(a, "bob", tmp_path / "submitted" / "bob" / A1)
+    assert (r.status, r.score) == ("graded", a.max_score), r.cell_errors
+    assert zygote._zygotes == before and "numpy" in WARM
+
+
 # ------------------------------------------------------------------ the child of the checkout (issue 22)
 @pytest.mark.slow
 def test_the_child_is_the_one_of_the_checkout_that_grades(tmp_path):

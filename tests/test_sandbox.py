@@ -7,6 +7,7 @@ no process of the sandbox uid left, no scratch directory left.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -44,10 +45,17 @@ def private_tmp(tmp_path, monkeypatch):
     assert sorted(os.listdir(base)) == [], "the sandbox left its scratch/root dirs behind"
 
 
-def run(code: str, limits: Limits = SMALL, site: bool = False, **kw) -> sb.SandboxResult:
-    """Run ``code`` in a sandboxed python; ``site=False`` skips site-packages (faster)."""
-    flags = [] if site else ["-I", "-S"]
+def run(code: str, limits: Limits = SMALL, site: bool = False, warm: bool | tuple = False,
+        **kw) -> sb.SandboxResult:
+    """Run ``code`` in a sandboxed python; ``site=False`` skips site-packages (faster).
+    ``warm``: fork it from a zygote that imported ``warm`` (True: ``json``), with site-packages;
+    as root the run must have been warm."""
+    flags = [] if site or warm else ["-I", "-S"]
+    if warm:
+        kw["warm"] = ("json",) if warm is True else warm
     res = run_sandboxed([PY, *flags, "-c", textwrap.dedent(code)], limits=limits, **kw)
+    if warm and IS_ROOT and kw.get("mode", "auto") == "auto" and "mode" in res.isolation:
+        assert res.isolation["warm"] is True, (res.isolation, res.status, res.stderr[-500:])
     uid = res.isolation.get("uid")
     if uid is not None:
         assert sb._pids_of_uid(uid) == [], f"processes of sandbox uid {uid} survived the run"
@@ -63,14 +71,15 @@ def assert_mode(res: sb.SandboxResult) -> None:
 
 
 # ------------------------------------------------------------------ plain runs and statuses
-def test_ok_run_captures_streams_result_and_files():
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_ok_run_captures_streams_result_and_files(warm):
     res = run("""
         import os, sys
         print("out", open("in.txt").read())
         print("warn", file=sys.stderr)
         os.write(int(os.environ["COURSEKIT_RESULT_FD"]), b'{"score": 1}')
         open("answer.json", "w").write("42")
-    """, files={"in.txt": b"hello", "sub/x.bin": b"\0"}, collect={"answer.json": 100, "missing": 10})
+    """, files={"in.txt": b"hello", "sub/x.bin": b"\0"}, collect={"answer.json": 100, "missing": 10}, warm=warm)
     assert res.status == "ok" and res.returncode == 0
     assert res.stdout == b"out hello\n" and res.stderr == b"warn\n"
     assert res.result == b'{"score": 1}'
@@ -86,8 +95,9 @@ def test_ok_run_captures_streams_result_and_files():
     ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "error: killed by signal 9", -9),
     ("import os; os.abort()", "error: killed by signal 6", -6),
 ])
-def test_exit_paths(code, status, rc):
-    res = run(code)
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_exit_paths(code, status, rc, warm):
+    res = run(code, warm=warm)
     assert (res.status, res.returncode) == (status, rc)
 
 
@@ -105,7 +115,8 @@ def test_bad_arguments_are_rejected_clearly():
         run_sandboxed([PY, "-c", "pass"], files={"../escape": b""})
 
 
-def test_environment_scrubbed_stdin_closed_umask(monkeypatch):
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_environment_scrubbed_stdin_closed_umask(monkeypatch, warm):
     monkeypatch.setenv("COURSEKIT_TEST_SECRET", "s3cret")
     res = run("""
         import os, sys, stat
@@ -114,7 +125,7 @@ def test_environment_scrubbed_stdin_closed_umask(monkeypatch):
         assert sys.stdin.read() == ""
         open("f", "w").close()
         print(oct(stat.S_IMODE(os.stat("f").st_mode)), os.environ.get("EXTRA"))
-    """, env={"EXTRA": "yes"})
+    """, env={"EXTRA": "yes"}, warm=warm)
     assert res.status == "ok", res.stderr
     assert res.stdout == b"0o600 yes\n"
 
@@ -124,7 +135,8 @@ def test_stdin_bytes_are_fed():
     assert res.status == "ok" and res.stdout == b"cba\n"
 
 
-def test_stdin_conversation_sends_data_only_when_asked():
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_stdin_conversation_sends_data_only_when_asked(warm):
     """A feed callable answers the child's result-fd messages: nothing is on stdin before."""
     seen = []
 
@@ -144,14 +156,15 @@ def test_stdin_conversation_sends_data_only_when_asked():
         got = os.read(0, 100)
         os.write(fd, b"bye")
         print(early, got, os.read(0, 100))
-    """, stdin=feed)
+    """, stdin=feed, warm=warm)
     assert res.status == "ok", res.stderr
     assert res.stdout == b"[] b'hidden inputs' b''\n"
     assert seen[0] == b"" and res.result == b"readybye"
 
 
 # ------------------------------------------------------------------ bombs and limits
-def test_fork_bomb_is_bounded_by_nproc():
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_fork_bomb_is_bounded_by_nproc(warm):
     res = run("""
         import os, time
         n = 0
@@ -164,7 +177,7 @@ def test_fork_bomb_is_bounded_by_nproc():
             except OSError:
                 pass
         print(n)
-    """, limits=Limits(wall_s=10, nproc=8, memory_mb=256))
+    """, limits=Limits(wall_s=10, nproc=8, memory_mb=256), warm=warm)
     assert res.status == "ok", res.stderr
     n = int(res.stdout)
     if IS_ROOT:
@@ -188,17 +201,19 @@ def test_endless_fork_bomb_times_out_and_leaves_nothing():
     assert time.monotonic() - t0 < 10
 
 
-def test_memory_bomb_is_memory_limit():
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_memory_bomb_is_memory_limit(warm):
     res = run("""
         chunks = []
         while True:
             chunks.append(bytearray(16 * 1024 * 1024))
-    """, limits=Limits(wall_s=10, memory_mb=128))
+    """, limits=Limits(wall_s=10, memory_mb=128), warm=warm)
     assert res.status == "error: memory limit", (res.status, res.stderr[-300:])
 
 
 @needs_root
-def test_forked_memory_bomb_is_bounded_in_total():
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_forked_memory_bomb_is_bounded_in_total(warm):
     """RLIMIT_AS is per process; the sum over all processes is polled (root mode)."""
     res = run("""
         import os, time
@@ -207,14 +222,15 @@ def test_forked_memory_bomb_is_bounded_in_total():
                 break
         block = bytearray(120 * 1024 * 1024)   # touched (zeroed): resident
         time.sleep(30)
-    """, limits=Limits(wall_s=20, memory_mb=256, total_memory_mb=300, nproc=16))
+    """, limits=Limits(wall_s=20, memory_mb=256, total_memory_mb=300, nproc=16), warm=warm)
     assert res.status == "error: memory limit", res.status
     assert res.seconds < 10 and 300 <= res.max_rss_mb < 1000
 
 
-def test_numpy_memory_bomb_is_memory_limit():
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_numpy_memory_bomb_is_memory_limit(warm):
     res = run("import numpy as np; a = np.ones((50_000, 50_000))", site=True,
-              limits=Limits(wall_s=20, memory_mb=512))
+              limits=Limits(wall_s=20, memory_mb=512), warm=warm and ("numpy",))
     assert res.status == "error: memory limit", (res.status, res.stderr[-300:])
 
 
@@ -232,8 +248,9 @@ def test_loop_ignoring_sigint_and_sigterm_times_out():
     assert 1.5 <= res.seconds < 8 and time.monotonic() - t0 < 10
 
 
-def test_cpu_limit():
-    res = run("while True: pass", limits=Limits(wall_s=20, cpu_s=1))
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_cpu_limit(warm):
+    res = run("while True: pass", limits=Limits(wall_s=20, cpu_s=1), warm=warm)
     assert res.status == "error: cpu limit", res.status
     assert res.seconds < 10
 
@@ -276,8 +293,9 @@ def test_result_pipe_limit():
     assert res.status == "error: result limit" and res.result is None
 
 
-def test_file_size_limit():
-    res = run("open('big', 'wb').write(b'0' * (3 * 1024 * 1024))", limits=Limits(wall_s=10, fsize_mb=1))
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_file_size_limit(warm):
+    res = run("open('big', 'wb').write(b'0' * (3 * 1024 * 1024))", limits=Limits(wall_s=10, fsize_mb=1), warm=warm)
     assert res.status == "error: file size limit", (res.status, res.stderr[-200:])
 
 
@@ -325,7 +343,8 @@ def test_daemon_holding_stdout_does_not_hang_the_grader():
 
 
 @needs_root
-def test_killing_the_parent_fails_and_the_grader_survives():
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_killing_the_parent_fails_and_the_grader_survives(warm):
     res = run("""
         import os, signal
         errors = []
@@ -338,7 +357,7 @@ def test_killing_the_parent_fails_and_the_grader_survives():
         print(os.getppid(), errors)
         pids = [p for p in os.listdir("/proc") if p.isdigit()]
         print(len(pids))
-    """, env={"GRADER_PID": str(os.getpid())})
+    """, env={"GRADER_PID": str(os.getpid())}, warm=warm)
     assert res.status == "ok", res.stderr
     first, second = res.stdout.decode().splitlines()
     assert "killed" not in first, first
@@ -346,7 +365,8 @@ def test_killing_the_parent_fails_and_the_grader_survives():
 
 
 @needs_root
-def test_kill_minus_one_reaches_only_its_own_processes():
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_kill_minus_one_reaches_only_its_own_processes(warm):
     res = run("""
         import os, signal, time
         kid = os.fork()
@@ -356,7 +376,7 @@ def test_kill_minus_one_reaches_only_its_own_processes():
         os.kill(-1, signal.SIGKILL)       # every process it may signal, except itself
         _, st = os.waitpid(kid, 0)
         print(os.WTERMSIG(st))
-    """)
+    """, warm=warm)
     assert res.status == "ok" and res.stdout == b"9\n", (res.status, res.stderr)
 
 
@@ -373,7 +393,8 @@ def test_basic_mode_child_killing_its_parent_does_not_stop_the_grader():
 
 
 @needs_root
-def test_files_outside_scratch_are_invisible_even_when_world_writable(tmp_path):
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_files_outside_scratch_are_invisible_even_when_world_writable(tmp_path, warm):
     shared = Path(tempfile.mkdtemp(prefix="gradebook-", dir="/tmp"))  # NOT the private tmp
     try:
         os.chmod(shared, 0o777)
@@ -401,7 +422,7 @@ def test_files_outside_scratch_are_invisible_even_when_world_writable(tmp_path):
                     out.append(type(e).__name__)
             print(out)
             print(sorted(os.listdir("/root")), sorted(os.listdir("/")))
-        """)
+        """, warm=warm)
         assert res.status == "ok", res.stderr
         lines = res.stdout.decode().splitlines()
         assert "READ" not in lines[0] and "WROTE" not in lines[0], lines[0]
@@ -414,7 +435,8 @@ def test_files_outside_scratch_are_invisible_even_when_world_writable(tmp_path):
 
 
 @needs_root
-def test_package_hides_reference_implementations():
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_package_hides_reference_implementations(warm):
     res = run("""
         import importlib, os, coursekit
         import coursekit.grading.wire
@@ -425,7 +447,7 @@ def test_package_hides_reference_implementations():
             except ImportError:
                 out.append("hidden")
         print(out, sorted(os.listdir(os.path.dirname(coursekit.__file__))))
-    """, site=True, package=("__init__.py", "config.py", "grading"))
+    """, site=True, package=("__init__.py", "config.py", "grading"), warm=warm and ("coursekit.grading.wire",))
     assert res.status == "ok", res.stderr[-2000:]
     assert res.stdout.decode().startswith("['hidden', 'ok'] ['__init__.py', 'config.py', 'grading']")
     with pytest.raises(ValueError, match="inside coursekit"):
@@ -443,7 +465,8 @@ def test_basic_mode_is_reported_and_cannot_hide_files(tmp_path):
 
 
 @needs_root
-def test_network_is_off():
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_network_is_off(warm):
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
@@ -460,7 +483,7 @@ def test_network_is_off():
                 except OSError as e:
                     out.append(type(e).__name__)
             print(out)
-        """)
+        """, warm=warm)
         assert res.isolation["netns"] is True
         assert res.status == "ok" and b"CONNECTED" not in res.stdout, res.stdout
         with pytest.raises(socket.timeout):
@@ -485,11 +508,12 @@ def test_collect_refuses_symlinks_fifos_and_big_files():
 
 
 # ------------------------------------------------------------------ parallel slots
-def test_parallel_runs_get_distinct_uids():
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_parallel_runs_get_distinct_uids(warm):
     results = []
 
     def one():
-        results.append(run("import os, time; time.sleep(0.3); print(os.getuid())"))
+        results.append(run("import os, time; time.sleep(0.3); print(os.getuid())", warm=warm))
 
     threads = [threading.Thread(target=one) for _ in range(3)]
     for t in threads:
@@ -546,3 +570,96 @@ def _run_as_nobody(py: str, work: Path) -> None:
     status, iso, n, m = json.loads(out.stdout)
     assert status == "ok" and iso["mode"] == "basic" and iso["subreaper"] is True
     assert n == m > 0, "the detached daemon survived in basic mode"
+
+
+# ------------------------------------------------------------------ warm runs (zygote)
+_VIEW_PROBE = """
+    import json, os, resource, signal, socket, sys
+    status = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines())
+    try:
+        import coursekit.nn
+        nn = "visible"
+    except ImportError:
+        nn = "hidden"
+    print(json.dumps({
+        "uid_is_sandbox": os.getuid() >= UID_BASE, "fds": sorted(os.listdir("/proc/self/fd")),
+        "root": sorted(os.listdir("/")), "scratch": sorted(os.listdir(".")), "env": dict(os.environ),
+        "argv": sys.argv, "path": sys.path, "main": __name__, "umask": os.umask(0o22),
+        "rlimits": [resource.getrlimit(getattr(resource, r)) for r in
+                    ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_NPROC",
+                     "RLIMIT_CORE", "RLIMIT_DATA")],
+        "status": [status[k].split() for k in ("Uid", "Gid", "Groups", "NoNewPrivs", "CapEff", "CapPrm")],
+        "hostname": socket.gethostname(), "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
+        "session_leader": os.getsid(0) == os.getpid(), "ppid": os.getppid(),
+        "signals": [str(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ,
+                                                       signal.SIGTERM, signal.SIGCHLD)],
+        "nn": nn, "nn_loaded": "coursekit.nn" in sys.modules,
+        "proc_self_owned": os.stat("/proc/self/status").st_uid == os.getuid(),
+    }))
+    import random
+    print(random.random(), __import__("numpy").random.rand())
+""".replace("UID_BASE", str(sb.UID_BASE))
+
+
+@needs_root
+def test_a_warm_run_sees_exactly_what_a_cold_run_sees():
+    """Forked from a zygote that imported numpy: the same uid, fds (no zygote socket), file
+    view, environment, argv, sys.path, umask, rlimits, privileges, pid namespace and signal
+    dispositions as a freshly started interpreter; random state re-seeded in each run."""
+    pkg = ("__init__.py", "config.py", "grading")
+    lim = Limits(wall_s=30, memory_mb=4096)
+    cold = run(_VIEW_PROBE, site=True, package=pkg, limits=lim, env={"X": "1"})
+    warm = [run(_VIEW_PROBE, warm=("numpy", "coursekit.grading.wire"), package=pkg, limits=lim,
+                env={"X": "1"}) for _ in range(2)]
+    assert cold.status == "ok" and cold.isolation["warm"] is False, cold.stderr[-2000:]
+    view = json.loads(cold.stdout.splitlines()[0])
+    assert view["uid_is_sandbox"] and view["nn"] == "hidden" and view["fds"] == ["0", "1", "2", "3", "4"]
+    for w in warm:
+        assert w.status == "ok" and w.isolation["warm"] is True, w.stderr[-2000:]
+        assert json.loads(w.stdout.splitlines()[0]) == view
+    assert warm[0].stdout.splitlines()[1] != warm[1].stdout.splitlines()[1], "random state not re-seeded"
+
+
+@needs_root
+def test_zygote_refuses_to_hold_a_module_the_child_may_not_see():
+    """A zygote that imported a hidden part of coursekit would hand it to every child: it
+    refuses, and the runs start cold (the reference implementation stays hidden)."""
+    code = """if 1:
+        import sys
+        try:
+            import coursekit.nn
+            print("visible", "coursekit.nn" in sys.modules)
+        except ImportError:
+            print("hidden", "coursekit.nn" in sys.modules)
+    """
+    res = run_sandboxed([PY, "-c", code], package=("__init__.py", "config.py", "grading"),
+                        limits=Limits(wall_s=30, memory_mb=4096), warm=("coursekit.nn",))
+    assert res.status == "ok", res.stderr[-2000:]
+    assert res.isolation["warm"] is False and res.stdout == b"hidden False\n"
+
+
+@needs_root
+def test_the_zygote_ends_with_its_grader():
+    driver = textwrap.dedent(f"""
+        import os, signal, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from coursekit.grading import sandbox, zygote
+        r = sandbox.run_sandboxed([sys.executable, "-c", "pass"], warm=("json",))
+        pids = [z.proc.pid for z in zygote._zygotes.values() if z is not None]
+        print(r.status, r.isolation.get("warm"), *pids, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    out = subprocess.run([PY, "-c", driver], capture_output=True, timeout=60)
+    status, warm, pid = out.stdout.decode().split()
+    assert (status, warm) == ("ok", "True"), out.stderr.decode()[-2000:]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            break
+        if state == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the zygote outlived its grader")

@@ -23,6 +23,12 @@ from .limits import OUTPUT_KEPT_BYTES, GradingLimits
 from .sandbox import Limits, run_sandboxed
 from .spec import Test, grading_seed, load_spec, make_tests
 
+# what the child imports before any cell runs: loaded once in a warm zygote (root mode), each
+# submission's child is forked from it (see coursekit.grading.zygote)
+WARM = ("numpy", "traitlets.config", "IPython.core.interactiveshell", "IPython.core.magics",
+        "IPython.core.completer", "IPython.core.application", "stack_data", "timeit",
+        "pygments.formatters.terminal256", "coursekit.grading.wire")
+
 
 @dataclass
 class TestResult:
@@ -248,6 +254,32 @@ class Conversation:
         return out
 
 
+def warm_modules(a: Assignment) -> tuple:
+    """:data:`WARM` plus what the release's own code cells import (the instructor's release,
+    trusted; never the student's cells): torch for a4/a5 is then imported once per batch, not
+    once per submission. coursekit modules outside the child's ``package`` are left out (the
+    zygote refuses to hold what the child may not see)."""
+    import ast
+
+    parts = {Path(p).parts[0].removesuffix(".py") for p in a.package} if a.package else None
+    names = []
+    for c in a.release:
+        if c.cell_type != "code" or c.is_test:
+            continue
+        try:
+            body = ast.parse(c.source).body
+        except (SyntaxError, ValueError):
+            continue
+        for node in body:
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names.append(node.module)
+    top = [n for n in names if n.split(".")[0] != "coursekit" or n == "coursekit"
+           or parts is None or n.split(".")[1] in parts]
+    return tuple(dict.fromkeys(WARM + tuple(top)))
+
+
 def run_child(a: Assignment, cells: list[str], merged: Merged | None = None) -> dict:
     """Run cells + cases in the sandbox; returns status, cell errors, case outputs, stderr.
 
@@ -263,7 +295,7 @@ def run_child(a: Assignment, cells: list[str], merged: Merged | None = None) -> 
     talk = Conversation(a.requests, a.visible_idx, a.hidden_idx)
     res = run_sandboxed([sys.executable, "-m", "coursekit.grading.child", "job.json"],
                         files={"job.json": json.dumps(job).encode()}, stdin=talk, env=env,
-                        limits=a.limits, package=a.package or None)
+                        limits=a.limits, package=a.package or None, warm=warm_modules(a))
     frames, _complete = wire.read_frames(res.result or b"")
     cases, cell_errors, done, got_cells = {}, [], False, False
     for payload in frames:

@@ -23,6 +23,12 @@ How it works (Linux, started as root -- the CI and ``coursekit autograde`` case)
   the kernel kills every process left in the pid namespace -- detached daemons and double
   forks included.  If the supervisor dies, init dies (``PR_SET_PDEATHSIG``); if the grader
   dies, the supervisor sees EOF on its control pipe and kills everything.
+* Warm start (``warm=``, root mode): instead of a fresh supervisor interpreter and a fresh
+  child interpreter, the supervisor is forked from a zygote (:mod:`coursekit.grading.zygote`)
+  that imported the child's modules once, before any run; the fork enters new namespaces,
+  the chroot, the uid and the limits exactly as above, and only the final ``execve`` is
+  replaced by running the module in the warm interpreter.  The zygote holds nothing of any
+  run (no cells, no inputs) and only modules the child may see anyway.
 
 Without root (or where namespaces are unavailable) it degrades to "basic" mode, reported
 in ``SandboxResult.isolation``: same-uid child in its own session with the rlimits, a
@@ -58,7 +64,7 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-__all__ = ["Limits", "SandboxResult", "run_sandboxed", "isolation_report", "kill_uid"]
+__all__ = ["Limits", "SandboxResult", "run_sandboxed", "kill_uid"]
 
 LINUX = sys.platform.startswith("linux")
 UID_BASE = int(os.environ.get("COURSEKIT_SANDBOX_UID_BASE", "1900000000"))
@@ -144,6 +150,7 @@ def run_sandboxed(
     readonly_paths: Sequence[str | Path] = (),
     package: Sequence[str] | None = None,
     mode: str = "auto",
+    warm: Sequence[str] = (),
 ) -> SandboxResult:
     """Run untrusted ``argv`` isolated; return a :class:`SandboxResult` (never raises for
     anything the child does).
@@ -164,6 +171,10 @@ def run_sandboxed(
         relative to ``coursekit/``, e.g. ``("__init__.py", "config.py", "grading")``; None ->
         all of it.  Hide reference implementations students must write themselves (``nn``).
     mode: "auto" (namespaces + dedicated uid when root), or "basic" (force the fallback).
+    warm: modules to import once in a pre-forked interpreter (:mod:`coursekit.grading.zygote`;
+        root mode, ``argv`` = ``[sys.executable, "-m" | "-c", ...]``): the run forks from it,
+        entering the same namespaces, chroot, uid and limits, instead of starting two fresh
+        interpreters. Where no zygote can serve the run it starts cold, with the same result.
     """
     if not argv or not all(isinstance(a, str) for a in argv):
         raise TypeError(f"argv must be a non-empty list of str, got {argv!r}")
@@ -207,7 +218,7 @@ def run_sandboxed(
             "newroot": str(newroot) if newroot else None,
             "ro_paths": _ro_paths(argv, readonly_paths, package) if root_mode else [],
         }
-        res = _supervise(cfg, stdin, limits, uid)
+        res = _supervise(cfg, stdin, limits, uid, tuple(warm) if root_mode else ())
         res.seconds = time.monotonic() - t0
         if uid is not None:
             res.isolation["leftover_killed"] = kill_uid(uid)
@@ -231,12 +242,6 @@ def run_sandboxed(
             shutil.rmtree(scratch, ignore_errors=True)
         if slot is not None:
             slot.release()
-
-
-def isolation_report() -> dict:
-    """Run ``/bin/true``-like probe in the sandbox and return what isolation takes effect."""
-    res = run_sandboxed([sys.executable, "-I", "-S", "-c", "pass"], limits=Limits(wall_s=30))
-    return dict(res.isolation, status=res.status)
 
 
 def kill_uid(uid: int) -> int:
@@ -464,7 +469,7 @@ def _read_capped(scratch: Path, name: str, cap: int) -> bytes:
         os.close(fd)
 
 
-def _supervise(cfg: dict, stdin, limits: Limits, uid: int | None) -> SandboxResult:
+def _supervise(cfg: dict, stdin, limits: Limits, uid: int | None, warm: tuple = ()) -> SandboxResult:
     """Start the supervisor, pump its pipes with caps, enforce the wall clock."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -486,11 +491,7 @@ def _supervise(cfg: dict, stdin, limits: Limits, uid: int | None) -> SandboxResu
             os.fchmod(stdin_f.fileno(), 0o600)
     cfg = dict(cfg, fds={"result": res_w, "status": st_w, "control": ctl_r})
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", os.path.abspath(__file__), "--supervise", json.dumps(cfg)],
-            stdin=stdin_f, stdout=out_w, stderr=err_w, pass_fds=(res_w, st_w, ctl_r),
-            close_fds=True, env={"PATH": "/usr/bin:/bin"}, cwd="/",
-        )
+        proc = _start_supervisor(cfg, stdin_f, out_w, err_w, warm)
     except OSError as e:
         for fd in (out_r, out_w, err_r, err_w, res_r, res_w, st_r, st_w, ctl_r, ctl_w):
             os.close(fd)
@@ -653,6 +654,23 @@ def _supervise(cfg: dict, stdin, limits: Limits, uid: int | None) -> SandboxResu
     return res
 
 
+def _start_supervisor(cfg: dict, stdin_f, out_w: int, err_w: int, warm: tuple):
+    """The supervisor process: forked from a warm zygote when ``warm`` names modules and one
+    can serve ``cfg``, else a fresh ``python -I -S sandbox.py --supervise cfg``."""
+    if warm:
+        from . import zygote
+
+        fds = {"stdin": stdin_f.fileno(), "stdout": out_w, "stderr": err_w, **cfg["fds"]}
+        proc = zygote.spawn(cfg, fds, warm)
+        if proc is not None:
+            return proc
+    return subprocess.Popen(
+        [sys.executable, "-I", "-S", os.path.abspath(__file__), "--supervise", json.dumps(cfg)],
+        stdin=stdin_f, stdout=out_w, stderr=err_w, pass_fds=tuple(cfg["fds"].values()),
+        close_fds=True, env={"PATH": "/usr/bin:/bin"}, cwd="/",
+    )
+
+
 def _status(verdict, msgs, rc, res, limits, sup_rc) -> str:
     if msgs.get("setup_error"):
         return f"error: sandbox: {msgs['setup_error']}"
@@ -724,7 +742,7 @@ def _supervisor_main(cfg: dict) -> int:
     for fd in (st_fd, ctl_fd, res_fd):
         os.set_inheritable(fd, False)
     iso = {"root": os.geteuid() == 0, "platform": sys.platform, "uid": cfg["uid"],
-           "mode": "namespaces" if cfg["namespaces"] else "basic"}
+           "mode": "namespaces" if cfg["namespaces"] else "basic", "warm": bool(cfg.get("warm"))}
     if cfg["namespaces"]:
         try:
             _check(_libc_fn().unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
@@ -829,18 +847,23 @@ def _kill_descendants() -> None:
                 os.kill(k, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        reaped = False
-        while True:
-            try:
-                wpid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if wpid == 0:
-                break
-            reaped = True
+        reaped = _reap_ended()
         if not kids and not reaped:
             return
         time.sleep(0.005)
+
+
+def _reap_ended() -> bool:
+    """Reap every child process that has ended, without waiting; True when there was one."""
+    reaped = False
+    while True:
+        try:
+            wpid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped
+        if wpid == 0:
+            return reaped
+        reaped = True
 
 
 def _init_main(cfg: dict, iso: dict, st_fd: int, res_fd: int) -> int:
@@ -993,8 +1016,16 @@ def _exec_child(cfg: dict, res_fd: int, hs_w: int) -> None:
         os.closerange(RESULT_FD + 1, hs_w)
         os.closerange(hs_w + 1, 65536)
         resource.setrlimit(resource.RLIMIT_NOFILE, (int(lim["nofile"]),) * 2)
+        if cfg.get("warm"):  # forked from a zygote: run in this interpreter instead of exec
+            from coursekit.grading.zygote import run_warm
+
+            os.close(hs_w)  # set-up done (what a successful exec tells)
+            hs_w = -1
+            os._exit(run_warm(cfg))
         os.execve(cfg["argv"][0], cfg["argv"], cfg["env"])
     except BaseException as e:  # noqa: BLE001
+        if hs_w < 0:
+            os._exit(1)
         try:
             os.write(hs_w, f"cannot start {cfg['argv'][0]!r}: {type(e).__name__}: {e}".encode())
         finally:
