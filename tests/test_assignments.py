@@ -17,7 +17,7 @@ from coursekit.grading import gradebook, samples
 from coursekit.grading.autograde import autograde, journal_path
 from coursekit.grading.check import check_notebook
 from coursekit.grading.notebook import folder_checksum
-from coursekit.grading.release import available, verify_release
+from coursekit.grading.release import available, verify_release, verify_releases
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = json.loads((ROOT / "tests" / "submissions" / "expected_scores.json").read_text())
@@ -25,6 +25,17 @@ FAMILIES = json.loads((ROOT / "tests" / "submissions" / "expected_families.json"
 A1, A2, A3, A4, A5 = ("a1_conv_arithmetic", "a2_numpy_conv", "a3_batchnorm_dropout", "a4_train_a_cnn",
                       "a5_visualization")
 SEED = 20261123
+
+
+def _on_one_worker(name: str, *marks):
+    """Tests that read one graded batch (a module fixture) run on one xdist worker, which
+    grades it once (under ``--dist loadgroup`` a fixture is built once per worker)."""
+    return pytest.param(name, marks=[pytest.mark.xdist_group(f"{name}_batch"), *marks])
+
+
+BATCHES = [_on_one_worker("a1"), _on_one_worker("a2"), _on_one_worker("a3"),
+           _on_one_worker("a4", pytest.mark.slow), _on_one_worker("a5", pytest.mark.slow)]
+ON_A1 = pytest.mark.xdist_group("a1_batch")
 
 
 def _stage(name, submitted, extra=None):
@@ -103,13 +114,27 @@ def a5_batch(tmp_path_factory):
 
 def test_every_assignment_has_a_verified_release():
     assert {A1, A2, A3, A4, A5} == set(available(ROOT))
+    assert verify_releases(ROOT, available(ROOT)) == {name: [] for name in available(ROOT)}
     for name in available(ROOT):
-        assert verify_release(ROOT, name) == [], name
         assert not list((ROOT / "assignments" / name).rglob("spec.py"))
 
 
-@pytest.mark.parametrize("name", ["a1", "a2", "a3", pytest.param("a4", marks=pytest.mark.slow),
-                                  pytest.param("a5", marks=pytest.mark.slow)])
+def test_verify_release_finds_a_hand_edited_release(tmp_path):
+    """One scratch gradebook for several assignments hides no difference (the edited one is
+    the second generated into it)."""
+    import shutil
+
+    for name in (A1, A2):
+        for sub in ("solutions", "assignments"):
+            shutil.copytree(ROOT / sub / name, tmp_path / sub / name)
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    path = tmp_path / "assignments" / A2 / f"{A2}.ipynb"
+    path.write_text(path.read_text().replace("conv_forward_naive", "conv_forward_nave", 1))
+    found = verify_releases(tmp_path, [A1, A2])
+    assert found[A1] == [] and len(found[A2]) == 1 and "differs from what nbgrader generates" in found[A2][0]
+
+
+@pytest.mark.parametrize("name", BATCHES)
 def test_samples_get_exactly_the_scores_they_deserve(name, request):
     report = request.getfixturevalue(f"{name}_batch")[0]
     expected = EXPECTED[report.assignment]
@@ -123,11 +148,13 @@ def test_samples_get_exactly_the_scores_they_deserve(name, request):
         assert r.tampered == [], (student, r.tampered)
 
 
+@ON_A1
 def test_stderr_warnings_and_progress_bars_cost_nothing(a1_batch):
     r = a1_batch[0].results["noisy"]
     assert (r.status, r.score) == ("graded", 20.0)
 
 
+@ON_A1
 def test_dead_kernel_and_invalid_notebook_get_a_clear_status_and_zero(a1_batch):
     report = a1_batch[0]
     died, bad = report.results["died"], report.results["truncated"]
@@ -136,11 +163,13 @@ def test_dead_kernel_and_invalid_notebook_get_a_clear_status_and_zero(a1_batch):
     assert report.results["solution"].score == 20  # the batch went on
 
 
+@ON_A1
 def test_submissions_are_never_modified(a1_batch):
     _, _, before, after = a1_batch
     assert before == after and all(before.values())
 
 
+@ON_A1
 def test_scores_are_in_nbgrader_gradebook_and_export(a1_batch):
     report, grading, _, _ = a1_batch
     stored = gradebook.scores(grading, A1)
@@ -154,6 +183,7 @@ def test_scores_are_in_nbgrader_gradebook_and_export(a1_batch):
     assert any(row.startswith(f"{A1},") and ",buggy_dilation," in row and ",17.0," in row for row in rows)
 
 
+@ON_A1
 def test_feedback_shows_hidden_tests_only_as_passed_or_failed(a1_batch):
     _, grading, _, _ = a1_batch
     page = (grading / "feedback" / "buggy_dilation" / A1 / f"{A1}.html").read_text()
@@ -165,8 +195,7 @@ def test_feedback_shows_hidden_tests_only_as_passed_or_failed(a1_batch):
     assert "expected 6, received 8" in text  # visible tests say expected vs received
 
 
-@pytest.mark.parametrize("name", ["a1", "a2", "a3", pytest.param("a4", marks=pytest.mark.slow),
-                                  pytest.param("a5", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("name", BATCHES)
 def test_buggy_samples_feedback_names_the_failing_families(name, request):
     from coursekit.grading.feedback import hidden_line
 
@@ -176,6 +205,7 @@ def test_buggy_samples_feedback_names_the_failing_families(name, request):
         assert got == lines, student
 
 
+@ON_A1
 def test_feedback_text_does_not_depend_on_the_grading_seed(a1_batch, tmp_path):
     """Two batches with different hidden-input seeds: the same feedback page, byte for byte."""
     import shutil
@@ -192,6 +222,7 @@ def test_feedback_text_does_not_depend_on_the_grading_seed(a1_batch, tmp_path):
         assert (other / page).read_text() == (grading / page).read_text(), s
 
 
+@ON_A1
 def test_autograded_notebook_for_the_instructor_has_the_hidden_tests(a1_batch):
     _, grading, _, _ = a1_batch
     nb = nbformat.read(str(grading / "autograded" / "buggy_dilation" / A1 / f"{A1}.ipynb"), as_version=4)
@@ -232,7 +263,14 @@ def test_resume_after_sigkill_finishes_without_regrading(tmp_path):
     assert report.backup is not None and report.backup.exists()
 
 
-def test_check_command_reports_each_visible_test_and_an_estimate(tmp_path):
+def _visible(result) -> dict:
+    return {t.grade_id: t.score for t in result.tests if not t.hidden}
+
+
+@ON_A1
+def test_check_command_reports_each_visible_test_and_an_estimate(tmp_path, a1_batch):
+    """check's estimate is autograde's visible points (one scoring code, partial credit per
+    case); its visible and hidden totals are the spec's."""
     nb_path = tmp_path / f"{A1}.ipynb"
     nb_path.write_bytes((ROOT / "tests" / "submissions" / A1 / "buggy_dilation.ipynb").read_bytes())
     before = nb_path.read_bytes()
@@ -242,13 +280,38 @@ def test_check_command_reports_each_visible_test_and_an_estimate(tmp_path):
     assert "expected 6, received 8" in by_id["test_conv_output_size"].message
     assert by_id["test_stride_fits"].passed is True
     assert by_id["hidden_conv_output_size"].hidden and by_id["hidden_conv_output_size"].passed is None
-    assert (report.estimate, report.visible_points, report.hidden_points) == (5, 9, 11)
-    assert "Points estimate: 5 / 9" in report.format()
+    auto = a1_batch[0].results["buggy_dilation"]
+    visible = _visible(auto)
+    assert {t.grade_id: t.got for t in report.tests if not t.hidden} == visible
+    assert report.estimate == round(sum(visible.values()), 2)
+    assert 0 < by_id["test_conv_output_size"].got < by_id["test_conv_output_size"].points  # partial credit
+    points = {t.grade_id: (t.points, t.hidden) for t in auto.tests}
+    assert report.visible_points == sum(p for p, hidden in points.values() if not hidden)
+    assert report.hidden_points == sum(p for p, hidden in points.values() if hidden)
+    assert f"Points estimate: {report.estimate:g} / {report.visible_points:g}" in report.format()
     assert nb_path.read_bytes() == before
     out = subprocess.run(_cli(["check", str(nb_path)], os.environ), capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 1 and "FAIL  test_receptive_field" in out.stdout
 
 
+@pytest.mark.parametrize("name", BATCHES[:3])
+def test_check_gives_every_sample_the_visible_points_autograde_gives(name, request, tmp_path):
+    """`coursekit check` and `coursekit autograde` agree, test by test, on the visible points
+    of every sample under tests/submissions (buggy_dilation: in the test above)."""
+    report = request.getfixturevalue(f"{name}_batch")[0]
+    a = report.assignment
+    for p in sorted((ROOT / "tests" / "submissions" / a).glob("*.ipynb")):
+        if p.stem == "buggy_dilation":
+            continue
+        nb_path = tmp_path / p.stem / f"{a}.ipynb"
+        nb_path.parent.mkdir()
+        nb_path.write_bytes(p.read_bytes())
+        checked = check_notebook(nb_path)
+        assert checked.graded
+        assert {t.grade_id: t.got for t in checked.tests if not t.hidden} == _visible(report.results[p.stem]), p.stem
+
+
+@ON_A1
 def test_student_option_grades_only_that_student_and_keeps_the_others(a1_batch):
     report, grading, _, _ = a1_batch
     before = gradebook.scores(grading, A1)

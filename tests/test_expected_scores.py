@@ -139,15 +139,26 @@ def test_the_graders_scoring_gives_the_derived_scores(name):
         assert round(sum(r.score for r in results), 2) == score, student
 
 
-def test_check_estimate_for_buggy_dilation_is_derived():
-    """test_assignments' `(5, 9, 11)` for `coursekit check` on buggy_dilation: the visible
-    tests whose every case passes, all visible points, all hidden points."""
+def test_check_estimate_for_buggy_dilation_is_derived(tmp_path):
+    """`coursekit check` on buggy_dilation gives, per visible test, the derived score (points x
+    share of its cases passed: the grader's rule, not "the cell raised no error"), and the
+    spec's visible and hidden totals."""
+    from coursekit.grading.check import check_notebook
+
     name = "a1_conv_arithmetic"
-    tests = make_tests(load_spec(ROOT, name), name, 0, fast=True)
-    nb = nbformat.read(str(ROOT / "tests" / "submissions" / name / "buggy_dilation.ipynb"), as_version=4)
-    ns = namespace(nb)
-    visible = [t for t in tests if not t.hidden]
-    estimate = sum(t.points for t in visible
-                   if all(t.compare.score(list(c.expected), returns(ns, c) or [None])[0] == 1 for c in t.cases))
-    derived = (estimate, sum(t.points for t in visible), sum(t.points for t in tests if t.hidden))
-    assert derived == (5, 9, 11)
+    _, run = derived_scores(name, SEEDS[0])
+    tests = run["tests"]
+    derived = {}
+    for ti, t in enumerate(tests):
+        if not t.hidden:
+            got = [run["received"]["buggy_dilation", ti, ci] for ci in range(len(t.cases))]
+            share = sum(t.compare.score(run["expected"][ti, ci], g)[0] for ci, g in enumerate(got)
+                        if g is not None) / len(t.cases)
+            derived[t.grade_id] = round(t.points * share, 2)
+    path = tmp_path / f"{name}.ipynb"
+    path.write_bytes((ROOT / "tests" / "submissions" / name / "buggy_dilation.ipynb").read_bytes())
+    checked = check_notebook(path)
+    assert {t.grade_id: t.got for t in checked.tests if not t.hidden} == derived
+    assert any(0 < v < t.points for t in tests for k, v in derived.items() if k == t.grade_id)
+    assert (checked.visible_points, checked.hidden_points) == (
+        sum(t.points for t in tests if not t.hidden), sum(t.points for t in tests if t.hidden))

@@ -1,13 +1,22 @@
 """``coursekit check NOTEBOOK``: a student runs the visible tests of an assignment.
 
 The notebook runs top to bottom in a fresh kernel on the student's own machine (a copy: the
-file is never modified). Each visible test cell passes when it raises no error — warnings,
-stderr and prints never fail a test. Hidden tests are listed with their points only: they
-run when the instructor grades, and the feedback then names the families of cases each one
-failed and passed (the families are listed in the assignment's introduction).
+file is never modified), so each visible test cell shows its own error, as in the notebook;
+warnings, stderr and prints never fail a test. Hidden tests are listed with their points only:
+they run when the instructor grades, and the feedback then names the families of cases each
+one failed and passed (the families are listed in the assignment's introduction).
+
+Visible points are the grader's: where the assignment's grading spec is at hand (a course
+checkout), the visible cases are run and scored by the code ``coursekit autograde`` uses
+(:func:`coursekit.grading.runner.grade_submission` of the grader's prepared assignment, its
+visible cases only, hence :func:`~coursekit.grading.runner.score_tests` with partial credit
+per case): a test passes when all its cases do, and the estimate equals
+autograde's visible points. Without the spec (a student's copy of the release) a test passes,
+in full, when its cell raised no error, and the report says so.
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +31,14 @@ class CheckedTest:
     hidden: bool
     passed: bool | None      # None for hidden tests (not run here)
     message: str = ""
+    score: float | None = None   # the grader's points (None: not scored by the grader)
+    cases: str = ""              # "k of n cases passed" (grader)
+
+    @property
+    def got(self) -> float:
+        if self.score is not None:
+            return self.score
+        return self.points if self.passed else 0.0
 
 
 @dataclass
@@ -31,6 +48,8 @@ class CheckReport:
     tests: list = field(default_factory=list)
     cell_errors: list = field(default_factory=list)
     limits: list = field(default_factory=list)   # the grading limits, in words
+    graded: bool = False                          # visible points computed by the grader's code
+    note: str = ""                                # why they were not, when the grader failed
 
     @property
     def visible_points(self) -> float:
@@ -38,7 +57,7 @@ class CheckReport:
 
     @property
     def estimate(self) -> float:
-        return sum(t.points for t in self.tests if t.passed)
+        return round(sum(t.got for t in self.tests if not t.hidden), 2)
 
     @property
     def hidden_points(self) -> float:
@@ -51,8 +70,9 @@ class CheckReport:
             if t.hidden:
                 continue
             word = "PASS" if t.passed else "FAIL"
-            got = t.points if t.passed else 0
-            line = f"  {word}  {t.grade_id:<{width}}  {got:g} / {t.points:g}"
+            line = f"  {word}  {t.grade_id:<{width}}  {t.got:g} / {t.points:g}"
+            if t.cases and not t.passed:
+                line += f"   ({t.cases})"
             if not t.passed and t.message:
                 line += f"   {t.message}"
             lines.append(line)
@@ -66,6 +86,11 @@ class CheckReport:
             lines.append(f"  note: cell {e[0]} raised {e[1]}")
         lines.append(f"Points estimate: {self.estimate:g} / {self.visible_points:g} visible points "
                      f"({self.visible_points + self.hidden_points:g} in total with the hidden tests)")
+        lines.append("  (scored as the grader scores them: partial credit per case)" if self.graded else
+                     "  (a test counts in full when its cell ran without error; the grader gives partial "
+                     "credit per case)")
+        if self.note:
+            lines.append(f"  note: {self.note}")
         if self.limits:
             lines.append("Limits when your notebook is graded:")
             lines += [f"  - {x}" for x in self.limits]
@@ -85,7 +110,7 @@ def _error_text(outputs) -> str | None:
     return None
 
 
-def _release(path: Path) -> tuple[dict, dict]:
+def _release(path: Path, root: Path | None = None) -> tuple[dict, dict]:
     """({normalized source: nbgrader metadata} of the release's test cells, the release's
     ``metadata["coursekit"]``) for the assignment named like ``path``; empty when unknown."""
     import json
@@ -94,7 +119,7 @@ def _release(path: Path) -> tuple[dict, dict]:
     from .release import course_root
 
     try:
-        rel = course_root() / "assignments" / path.stem / f"{path.stem}.ipynb"
+        rel = Path(root or course_root()) / "assignments" / path.stem / f"{path.stem}.ipynb"
         if not rel.is_file():
             return {}, {}
         settings = json.loads(rel.read_text()).get("metadata", {}).get("coursekit", {})
@@ -103,8 +128,55 @@ def _release(path: Path) -> tuple[dict, dict]:
         return {}, {}
 
 
-def check_notebook(path: str | Path, timeout: float | None = None, kernel_name: str = "python3") -> CheckReport:
-    """Execute a copy of the notebook and report each test cell."""
+def grader_scores(path: Path, root: Path | None = None) -> dict | None:
+    """{grade_id: TestResult} of the visible tests, computed as ``coursekit autograde`` computes
+    them (the sandboxed child runs a copy of the notebook, ``score_tests`` scores each case), or
+    None where the assignment's spec is not at hand. ``root``: the course (default: the checkout)."""
+    import shutil
+    import tempfile
+
+    from ..config import fast_mode
+    from .release import course_root
+    from .runner import grade_submission
+    from .spec import spec_path
+
+    name = path.stem
+    try:
+        root = Path(root) if root is not None else course_root()
+    except FileNotFoundError:
+        return None
+    sources = [spec_path(root, name), root / "solutions" / name / f"{name}.ipynb",
+               root / "assignments" / name / f"{name}.ipynb"]
+    if not all(p.is_file() for p in sources):
+        return None
+    a = _visible_assignment(str(root.resolve()), name, fast_mode(), tuple(p.stat().st_mtime_ns for p in sources))
+    with tempfile.TemporaryDirectory(prefix="coursekit-check-") as tmp:
+        folder = Path(tmp) / "check" / name
+        folder.mkdir(parents=True)
+        shutil.copyfile(path, folder / f"{name}.ipynb")
+        result = grade_submission(a, "check", folder)
+    return {t.grade_id: t for t in result.tests if not t.hidden}
+
+
+@functools.lru_cache(maxsize=8)
+def _visible_assignment(root: str, name: str, fast: bool, stamp: tuple):
+    """The grader's assignment (:func:`~coursekit.grading.runner.prepare`, any seed) that sends
+    the child its visible cases only; prepared once per process and version of the sources
+    (``stamp``)."""
+    import dataclasses
+    import tempfile
+
+    from .runner import prepare
+
+    with tempfile.TemporaryDirectory(prefix="coursekit-check-") as tmp:
+        a = prepare(name, Path(root), Path(tmp), fast=fast, seed=0)
+    return dataclasses.replace(a, requests=a.requests[:1] if a.visible_idx else [], hidden_idx=[])
+
+
+def check_notebook(path: str | Path, timeout: float | None = None, kernel_name: str = "python3",
+                   root: str | Path | None = None) -> CheckReport:
+    """Execute a copy of the notebook and report each test cell; visible points from
+    :func:`grader_scores` where the spec is at hand (``root``: the course, default the checkout)."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -118,7 +190,7 @@ def check_notebook(path: str | Path, timeout: float | None = None, kernel_name: 
         raise ValueError(f"{path} is not a readable notebook ({type(e).__name__}: {e})") from None
     from .limits import GradingLimits
 
-    release_tests, release_settings = _release(path)
+    release_tests, release_settings = _release(path, root)
     settings = nb.metadata.get("coursekit") or release_settings
     policy = GradingLimits.from_settings(settings if isinstance(settings, dict) else {})
     cell_timeout = timeout or policy.cell_timeout
@@ -146,4 +218,25 @@ def check_notebook(path: str | Path, timeout: float | None = None, kernel_name: 
                                             hidden, None if hidden else err is None, err or ""))
         elif err:
             report.cell_errors.append((i, err))
+    try:
+        graded = grader_scores(path, root)
+    except (OSError, RuntimeError, ValueError) as e:   # e.g. no sandbox on this system
+        graded, report.note = None, f"the grader's scoring could not run here ({type(e).__name__}: {e})"[:300]
+    if graded is not None:
+        report.graded = True
+        for t in report.tests:
+            r = graded.get(t.grade_id)
+            if r is None or t.hidden:
+                continue
+            t.score, t.passed = r.score, r.score >= r.points
+            t.cases = f"{r.passed} of {r.total} cases passed"
+            if not t.passed and not t.message:
+                t.message = "; ".join(r.messages[:2])
+        listed = {t.grade_id for t in report.tests}
+        for gid, r in graded.items():   # a visible test cell the student deleted still counts
+            if gid not in listed:
+                report.tests.append(CheckedTest(gid, r.points, False, r.score >= r.points,
+                                                "test cell missing from your notebook (graded from the release)",
+                                                r.score, f"{r.passed} of {r.total} cases passed"))
+    report.seconds = time.perf_counter() - t0
     return report
