@@ -1,9 +1,10 @@
 """The adversarial corpus (issue 9): every attack in tests/attacks/ graded in ONE batch.
 
 Submissions are generated from the released assignment notebook (plus the instructor's
-answers for "honest" bases), so the corpus follows the assignment. The batch runs in a
-separate process (``coursekit.grading.autograde.autograde``, ``parallel=2``) on a copy of the
-course whose time and memory limits are lowered to keep CI fast; the test then checks, per
+answers for "honest" bases), so the corpus follows the assignment. Each assignment's batch
+runs in a separate process (``coursekit.grading.autograde.autograde``, ``parallel=2``; a1's
+and a2's at the same time) on a copy of the course whose time and memory limits are lowered
+to keep CI fast; the test then checks, per
 attack, the exact fair status and score, and for the batch: every student graded, nobody
 else's grade or files changed (gradebook, submissions, config, instructor sources, also
 after any detached process had time to act), no hidden test in any feedback, and a bounded
@@ -193,26 +194,56 @@ Path(out).write_text(json.dumps({
 """
 
 
-_BATCHES: dict = {}
+_BATCHES: dict = {}  # assignment -> graded batch (dict), failure, or _Running
+
+
+@dataclass
+class _Running:
+    """A batch whose grading process is under way."""
+
+    proc: subprocess.Popen
+    tmp: Path
+    state: dict
 
 
 @pytest.fixture(scope="module")
-def batches(tmp_path_factory):
-    """``batches(assignment)`` -> that assignment's graded batch, built once per module."""
+def batches(request, tmp_path_factory):
+    """``batches(assignment)`` -> that assignment's graded batch, built once per module.
+
+    The first request starts the batches of every assignment the selected tests need, each in
+    its own grading process (``parallel=2``): they spend most of their time waiting on time
+    limits (a looping or forging attack runs to the wall clock), so together they take about
+    as long as the slowest alone.
+    """
     def get(a: str) -> dict:
         if a not in _BATCHES:
+            needed = {item.callspec.params["assignment"] for item in request.session.items
+                      if getattr(item, "module", None) is request.module and hasattr(item, "callspec")
+                      and "assignment" in item.callspec.params}
+            for name in sorted(needed | {a}):
+                if name not in _BATCHES:
+                    try:
+                        _BATCHES[name] = start_batch(name, tmp_path_factory.mktemp(f"attacks_{name}"))
+                    except BaseException as e:  # noqa: BLE001 - report the same failure to every test
+                        _BATCHES[name] = e
+        if isinstance(_BATCHES[a], _Running):
             try:
-                _BATCHES[a] = run_batch(a, tmp_path_factory.mktemp(f"attacks_{a}"))
+                _BATCHES[a] = finish_batch(_BATCHES[a])
             except BaseException as e:  # noqa: BLE001 - report the same failure to every test
                 _BATCHES[a] = e
         if isinstance(_BATCHES[a], BaseException):
             raise _BATCHES[a]
         return _BATCHES[a]
-    return get
+    yield get
+    for name, entry in list(_BATCHES.items()):  # started for tests that did not run here
+        if isinstance(entry, _Running):
+            entry.proc.kill()
+            entry.proc.wait()
+            del _BATCHES[name]
 
 
-def run_batch(a: str, tmp: Path) -> dict:
-    """Build every submission for one assignment, grade them in one batch, collect evidence."""
+def start_batch(a: str, tmp: Path) -> _Running:
+    """Build every submission for one assignment and start grading them in one batch."""
     course, grading, submitted = tmp / "course", tmp / "grading", tmp / "submitted"
     for sub in ("solutions", "assignments"):
         shutil.copytree(ROOT / sub / a, course / sub / a)
@@ -244,19 +275,32 @@ def run_batch(a: str, tmp: Path) -> dict:
     watched = {"submitted/" + s: submitted / s for s in subs}
     watched.update(config=course / "nbgrader_config.py", solutions=course / "solutions",
                    release=course / "assignments")
-    before = {k: tree_digest(p) for k, p in watched.items()}
-    entries_before = sorted(os.listdir(submitted))
+    state = {"assignment": a, "attacks": attacks, "tests": tests, "grading": grading, "course": course,
+             "watched": watched, "before": {k: tree_digest(p) for k, p in watched.items()},
+             "entries_before": sorted(os.listdir(submitted)), "submitted": submitted}
+    with open(tmp / "driver.out", "wb") as out, open(tmp / "driver.err", "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(course), str(grading), str(submitted),
+                                 str(tmp / "report.json"), str(SEED), a], stdout=out, stderr=err)
+    return _Running(proc, tmp, state)
 
-    out = tmp / "report.json"
-    proc = subprocess.run([sys.executable, "-c", DRIVER, str(course), str(grading), str(submitted),
-                           str(out), str(SEED), a], capture_output=True, timeout=900)
-    assert proc.returncode == 0 and out.exists(), \
-        f"the batch did not complete (rc {proc.returncode}):\n{proc.stderr.decode()[-4000:]}"
-    report = json.loads(out.read_text())
-    after = {k: tree_digest(p) if p.exists() else "(deleted)" for k, p in watched.items()}
-    return {"assignment": a, "attacks": attacks, "report": report, "before": before,
-            "after": after, "tests": tests, "grading": grading, "course": course,
-            "entries_before": entries_before, "entries_after": sorted(os.listdir(submitted))}
+
+def finish_batch(run: _Running) -> dict:
+    """Wait for a started batch and collect the evidence: report, trees before and after."""
+    try:
+        rc = run.proc.wait(timeout=900)
+    except subprocess.TimeoutExpired:
+        run.proc.kill()
+        run.proc.wait()
+        raise
+    out = run.tmp / "report.json"
+    assert rc == 0 and out.exists(), \
+        f"the batch did not complete (rc {rc}):\n{(run.tmp / 'driver.err').read_bytes().decode(errors='replace')[-4000:]}"
+    st = run.state
+    after = {k: tree_digest(p) if p.exists() else "(deleted)" for k, p in st["watched"].items()}
+    return {"assignment": st["assignment"], "attacks": st["attacks"], "report": json.loads(out.read_text()),
+            "before": st["before"], "after": after, "tests": st["tests"], "grading": st["grading"],
+            "course": st["course"], "entries_before": st["entries_before"],
+            "entries_after": sorted(os.listdir(st["submitted"]))}
 
 
 def result(batch, student) -> dict:
