@@ -49,6 +49,7 @@ def main(argv=None):
     from threadpoolctl import threadpool_limits
 
     from coursekit import nn
+    from coursekit.arithmetic import count_parameters
 
     start, cpu0 = time.perf_counter(), time.process_time()
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
@@ -59,15 +60,15 @@ def main(argv=None):
         steps = args.epochs * -(-len(xtr) // args.batch_size)
         trainer = nn.Trainer(model, nn.Adam(model, lr=args.lr), batch_size=args.batch_size,
                              seed=args.seed, ratio_every=50,
-                             schedule=nn.make_schedule("one_cycle", lr_max=args.lr, total_steps=steps))
+                             scheduler=nn.make_schedule("one_cycle", lr_max=args.lr, total_steps=steps))
         hist = trainer.fit(xtr, ytr, xva, yva, epochs=args.epochs, progress=False)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu0
-    for e, (tr, va, s) in enumerate(zip(hist.train_acc, hist.val_acc, hist.epoch_seconds), 1):
+    for e, (tr, va, s) in enumerate(zip(hist.train_acc, hist.val_acc, hist.seconds), 1):
         print(f"epoch {e}: train acc {tr:.4f}  held-out acc {va:.4f}  ({s:.1f} s)")
     acc = hist.val_acc[-1]
     print(f"held-out accuracy {acc:.4f} on {len(xva)} images after {seconds:.1f} s wall, "
           f"{cpu:.1f} s CPU (all threads) "
-          f"(train {len(xtr)}, {args.epochs} epochs, {model.num_params()} parameters)")
+          f"(train {len(xtr)}, {args.epochs} epochs, {count_parameters(model)} parameters)")
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     ok = acc >= 0.97 and seconds <= 90
     print(f"target (>= 97% in <= 90 s): {'met' if ok else 'MISSED'}")

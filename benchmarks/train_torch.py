@@ -19,7 +19,8 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from coursekit.data import channel_stats, load
-from coursekit.models import count_parameters, lesson_cnn, small_cnn, vgg_style
+from coursekit.arithmetic import count_parameters
+from coursekit.models import lesson_cnn, small_cnn, vgg_style
 
 MODELS = {
     "small_cnn": lambda w: small_cnn(width=w),

@@ -13,15 +13,28 @@
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 
 import numpy as np
 import torch
 from torch import nn
 
-from .torchutil import count_parameters, eval_mode, model_device
+from .arithmetic import count_parameters
+from .torchutil import eval_mode, model_device
 
 
-count_params = count_parameters  # the name lesson 16 uses
+# ----------------------------------------------------------------------------- conv-BN-ReLU
+def conv_bn_relu(cin: int, cout: int, batchnorm: bool = True, stride: int = 1,
+                 inplace: bool = True, kernel_size: int = 3, eps: float = 1e-5) -> list:
+    """``[Conv k x k (padding k//2, no bias with BN), (BatchNorm2d), ReLU]`` as a list of
+    layers to splice into an ``nn.Sequential``: (N, cin, H, W) -> (N, cout, H/stride, W/stride).
+
+    The one conv-BN-ReLU of coursekit (the models, the source CNN, :class:`ConvBN`). A list
+    rather than a module keeps the ``Sequential`` indices (and so the state-dict names) flat.
+    ``inplace=False`` for models whose ReLU outputs get backward hooks."""
+    return [nn.Conv2d(cin, cout, kernel_size, stride=stride, padding=kernel_size // 2,
+                      bias=not batchnorm),
+            *([nn.BatchNorm2d(cout, eps=eps)] if batchnorm else []), nn.ReLU(inplace=inplace)]
 
 
 # ----------------------------------------------------------------------------- VGG
@@ -57,16 +70,13 @@ def two_3x3_vs_one_5x5(channels: int = 64) -> dict:
 
 
 # ----------------------------------------------------------------------------- Inception
-class ConvBN(nn.Module):
-    """conv (no bias) -> BatchNorm -> ReLU; named ``conv``/``bn`` like torchvision's BasicConv2d."""
+class ConvBN(nn.Sequential):
+    """:func:`conv_bn_relu` (k x k, padding k//2) as one module whose children are named
+    ``conv``/``bn``/``relu``, so torchvision's ``BasicConv2d`` weights load into it."""
 
-    def __init__(self, cin: int, cout: int, kernel_size: int, eps: float = 1e-3, **kw):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, cout, kernel_size, bias=False, **kw)
-        self.bn = nn.BatchNorm2d(cout, eps=eps)
-
-    def forward(self, x):
-        return torch.relu(self.bn(self.conv(x)))
+    def __init__(self, cin: int, cout: int, kernel_size: int, eps: float = 1e-3):
+        super().__init__(OrderedDict(zip(("conv", "bn", "relu"),
+                                         conv_bn_relu(cin, cout, kernel_size=kernel_size, eps=eps))))
 
 
 class Inception(nn.Module):
@@ -82,9 +92,9 @@ class Inception(nn.Module):
                  five_kernel: int = 5):
         super().__init__()
         self.branch1 = ConvBN(in_channels, c1, 1)
-        self.branch2 = nn.Sequential(ConvBN(in_channels, c3_reduce, 1), ConvBN(c3_reduce, c3, 3, padding=1))
+        self.branch2 = nn.Sequential(ConvBN(in_channels, c3_reduce, 1), ConvBN(c3_reduce, c3, 3))
         self.branch3 = nn.Sequential(ConvBN(in_channels, c5_reduce, 1),
-                                     ConvBN(c5_reduce, c5, five_kernel, padding=five_kernel // 2))
+                                     ConvBN(c5_reduce, c5, five_kernel))
         self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),
                                      ConvBN(in_channels, pool_proj, 1))
 

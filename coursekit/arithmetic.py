@@ -26,10 +26,10 @@ from typing import Iterable, NamedTuple, Sequence
 
 __all__ = [
     "conv_output_size", "pool_output_size", "conv_transpose_output_size",
-    "conv_params", "linear_params", "receptive_field", "ReceptiveField",
+    "conv_params", "linear_params", "count_parameters", "receptive_field", "ReceptiveField",
     "summary", "stack_summary", "Summary", "LayerRow",
     "output_size", "torch_output_size", "output_size_formula", "window_taps", "read_counts",
-    "fit_problems", "same_padding",
+    "fit_problems", "same_padding", "padding_pixels",
 ]
 
 
@@ -136,8 +136,7 @@ def fit_problems(size, kernel_size, stride=1, padding=0, dilation=1) -> list[str
     ``conv_output_size(..., strict=True)`` raises with these sentences and what would fit.
     """
     out = conv_output_size(size, kernel_size, stride, padding, dilation)
-    if isinstance(padding, str):  # 'valid' is 0; 'same' (stride 1) pads (span - 1) / 2
-        padding = dilation * (kernel_size - 1) // 2 if padding.lower() == "same" else 0
+    padding = padding_pixels(padding, kernel_size, dilation)
     span = _effective_kernel(kernel_size, dilation)
     padded = size + 2 * padding
     problems = []
@@ -202,6 +201,14 @@ def _no_fit_message(size, kernel_size, stride, padding, dilation) -> str:
     else:
         msg += "No input size fits these settings: change the padding, stride or dilation."
     return msg
+
+
+def padding_pixels(padding, kernel_size, dilation=1) -> int:
+    """The padding (pixels per side) of a stride-1 convolution given as an int, ``"valid"``
+    (0) or ``"same"`` (``dilation * (kernel_size - 1) // 2``, as torch pads it)."""
+    if not isinstance(padding, str):
+        return padding
+    return dilation * (kernel_size - 1) // 2 if padding.lower() == "same" else 0
 
 
 def same_padding(size, kernel_size, stride=1, dilation=1) -> tuple[int, int]:
@@ -363,8 +370,7 @@ def window_taps(size, kernel_size, stride=1, padding=0, dilation=1, *, transpose
         stride = kernel_size if stride is None else stride
     else:
         n_out = conv_output_size(size, kernel_size, stride, padding, dilation)
-        if isinstance(padding, str):
-            padding = dilation * (kernel_size - 1) // 2 if padding.lower() == "same" else 0
+        padding = padding_pixels(padding, kernel_size, dilation)
     return [[o * stride - padding + j * dilation for j in range(kernel_size)]
             for o in range(n_out)]
 
@@ -404,6 +410,22 @@ def linear_params(in_features, out_features, bias=True) -> int:
     if not isinstance(bias, bool):
         raise ValueError(f"bias must be True or False, got {bias!r}")
     return in_features * out_features + (out_features if bias else 0)
+
+
+def count_parameters(model) -> int:
+    """Number of trainable parameters of a model, NumPy or torch: the one parameter count.
+
+    A NumPy module of :mod:`coursekit.nn` (a ``params`` dict name -> array): the sum of the
+    arrays' sizes. A ``torch.nn.Module``: the parameters with ``requires_grad`` (weights and
+    biases; BN running statistics and frozen parameters excluded). Needs no torch import.
+    """
+    params = getattr(model, "params", None)
+    if isinstance(params, dict):
+        return int(sum(getattr(v, "size", 0) for v in params.values()))
+    if callable(getattr(model, "parameters", None)):
+        return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
+    raise TypeError("model must be a coursekit.nn module (with a params dict) or a "
+                    f"torch.nn.Module, got {type(model).__name__}")
 
 
 class ReceptiveField(NamedTuple):

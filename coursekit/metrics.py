@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["confusion_matrix", "precision_recall_f1", "accuracy", "balanced_accuracy",
+__all__ = ["confusion_matrix", "precision_recall_f1", "accuracy", "model_accuracy", "balanced_accuracy",
            "Curve", "pr_curve", "roc_curve", "box_iou", "anchor_grid", "label_anchors",
            "AnchorStats", "predict_proba", "binary_report", "best_f1_threshold",
            "mask_to_box"]
@@ -52,9 +52,17 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarr
 
 
 def accuracy(y_true, y_pred) -> float:
-    """Fraction of correct predictions."""
+    """Fraction of correct predictions: ``y_true``, ``y_pred`` (N,) class indices (the one
+    label accuracy; :func:`model_accuracy` scores a model on inputs)."""
     t, p = _pair(y_true, y_pred)
     return float((t == p).mean())
+
+
+def model_accuracy(model, x, y, batch_size: int = 512) -> float:
+    """Top-1 accuracy of the torch classifier ``model`` (eval mode, mode restored) on
+    ``x: (N, ...)`` with labels ``y: (N,)``: :func:`accuracy` of its argmax predictions. The
+    NumPy half's twin is :func:`coursekit.nn.model_accuracy`."""
+    return accuracy(y, predict_proba(model, x, batch_size).argmax(1))
 
 
 def balanced_accuracy(y_true, y_pred) -> float:

@@ -17,11 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .architectures import BasicBlock
-from .torchutil import count_parameters
+from .architectures import BasicBlock, conv_bn_relu
 
 __all__ = ["lesson_cnn", "small_cnn", "vgg_style", "resnet_style", "BasicBlock", "deep_mlp",
-           "init_weights", "INIT_SCHEMES", "numpy_to_torch", "count_parameters", "conv_bn_relu"]
+           "init_weights", "INIT_SCHEMES", "numpy_to_torch", "conv_bn_relu"]
 
 
 def _check_pos_int(name, v):
@@ -46,17 +45,6 @@ def lesson_cnn(in_channels: int = 3, num_classes: int = 10, size: int = 32,
         raise ValueError(f"size={size} is too small for {len(channels)} pooling blocks")
     layers += [nn.Flatten(), nn.Linear(c * s * s, num_classes)]
     return nn.Sequential(*layers)
-
-
-def conv_bn_relu(cin: int, cout: int, batchnorm: bool = True, stride: int = 1,
-                 inplace: bool = True) -> list:
-    """``[Conv3x3 (padding 1, no bias with BN), (BatchNorm2d), ReLU]`` as a list of layers to
-    splice into an ``nn.Sequential``: (N, cin, H, W) -> (N, cout, H/stride, W/stride).
-
-    A list rather than a module keeps the ``Sequential`` indices (and so the state-dict names)
-    flat. ``inplace=False`` for models whose ReLU outputs get backward hooks."""
-    return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=not batchnorm),
-            *([nn.BatchNorm2d(cout)] if batchnorm else []), nn.ReLU(inplace=inplace)]
 
 
 def small_cnn(in_channels: int = 3, num_classes: int = 10, width: int = 16,

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import conv_bn_relu
+from .architectures import conv_bn_relu
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "source_cnn.pt"
 """The shipped source-CNN weights (package data)."""

@@ -1,4 +1,5 @@
-"""Timing code honestly: pinned thread counts, best-of-N wall time, the machine's load (layer 2).
+"""Timing code honestly: pinned thread counts, best-of-N wall time, the machine's load (layer 2;
+torch is imported lazily and optional except in :func:`numpy_vs_torch_forward`).
 
 A speed figure means something only with its conditions: the dtype, the batch size and the
 number of threads, which this module pins for NumPy's BLAS and torch alike::
@@ -27,17 +28,21 @@ __all__ = ["pinned_threads", "best_time", "load_average", "numpy_vs_torch_forwar
 
 @contextmanager
 def pinned_threads(n: int):
-    """Run the block with ``n`` threads in torch and in NumPy's BLAS / OpenMP pools."""
+    """Run the block with ``n`` threads in torch (when installed) and in NumPy's BLAS /
+    OpenMP pools."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"pinned_threads(n): n must be a positive int, got {n!r}")
-    import torch
-
-    before = torch.get_num_threads()
+    try:
+        import torch
+    except ImportError:  # the NumPy half (lesson 04) runs without torch
+        torch = None
+    before = torch.get_num_threads() if torch is not None else None
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         threadpool_limits = None
-    torch.set_num_threads(int(n))
+    if torch is not None:
+        torch.set_num_threads(int(n))
     try:
         if threadpool_limits is None:
             yield
@@ -45,7 +50,8 @@ def pinned_threads(n: int):
             with threadpool_limits(limits=int(n)):
                 yield
     finally:
-        torch.set_num_threads(before)
+        if torch is not None:
+            torch.set_num_threads(before)
 
 
 def best_time(f, repeat: int = 5, warmup: int = 1) -> float:

@@ -1,6 +1,7 @@
 """Torch plumbing shared by every torch module of coursekit (layer 2): hooks that are always
 removed, train/eval mode switched and restored per submodule, the model's device, layer
-look-up by name, layers in forward order, leaf modules and the parameter count.
+look-up by name, layers in forward order and leaf modules (the parameter count, which
+needs no torch, is :func:`coursekit.arithmetic.count_parameters`).
 
 One home for each of these: ``train``, ``checks``, ``metrics``, ``monitor``, ``transfer``,
 ``architectures``, ``viz`` and the widgets call them instead of writing their own copy.
@@ -13,7 +14,7 @@ import torch
 from torch import nn
 
 __all__ = ["Hooks", "count_hooks", "model_mode", "eval_mode", "model_device", "get_layer",
-           "layer_name", "layers_in_forward_order", "leaves", "count_parameters"]
+           "layer_name", "layers_in_forward_order", "leaves"]
 
 
 # --------------------------------------------------------------------------- hooks
@@ -111,12 +112,6 @@ def model_device(model: nn.Module) -> torch.device:
     for p in model.parameters():
         return p.device
     return torch.device("cpu")
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters (weights and biases; BN running statistics and frozen
-    parameters excluded)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def get_layer(model: nn.Module, layer) -> nn.Module:

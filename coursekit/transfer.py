@@ -21,8 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import metrics
-from .metrics import predict_proba
+from .metrics import model_accuracy
 from .pretrain import WEIGHTS, source_cnn
 from .torchutil import eval_mode
 
@@ -267,12 +266,6 @@ def train_steps(model: nn.Module, optimizer, x, y, steps: int = 100, batch_size:
     return model.eval()
 
 
-def accuracy(model: nn.Module, x, y, batch_size: int = 256) -> float:
-    """Top-1 accuracy of ``model`` (eval mode) on (x, y): :func:`coursekit.metrics.accuracy`
-    of its predictions."""
-    return metrics.accuracy(np.asarray(y), predict_proba(model, x, batch_size).argmax(1))
-
-
 def finetune(model: nn.Module, x, y, num_classes: int = 10, unfreeze="all", steps: int = 100,
              lr_head: float = 3e-3, lr_backbone: float = 3e-4, seed: int = 0,
              batch_size: int = 32) -> nn.Module:
@@ -345,9 +338,9 @@ def transfer_cell(model: nn.Module, dataset: str, n_per_class: int, seed: int = 
             res[key] = linear_probe(stage_features(net, x, stage), y,
                                     stage_features(net, xte, stage), yte)
     res[EXTRACTION] = linear_probe(extract_features(model, x), y, extract_features(model, xte), yte)
-    res[FINETUNE] = accuracy(finetune(model, x, y, k, steps=steps, seed=seed,
+    res[FINETUNE] = model_accuracy(finetune(model, x, y, k, steps=steps, seed=seed,
                                       batch_size=batch_size), xte, yte)
-    res[SCRATCH] = accuracy(from_scratch(x, y, k, steps=steps, seed=seed,
+    res[SCRATCH] = model_accuracy(from_scratch(x, y, k, steps=steps, seed=seed,
                                          batch_size=batch_size), xte, yte)
     res["steps"], res["images"] = steps, len(x)
     return res

@@ -6,8 +6,9 @@ import torchvision.models as tvm
 from torch import nn
 
 from coursekit.architectures import (BasicBlock, ConvAutoencoder, DenseBlock, Inception, SegNet,
-                                     classify_crops, count_params, fc_to_conv, fit_dense, iou,
+                                     classify_crops, fc_to_conv, fit_dense, iou,
                                      two_3x3_vs_one_5x5, vgg_block)
+from coursekit.arithmetic import count_parameters
 
 
 def same_outputs(mine, ref, x):
@@ -20,7 +21,7 @@ def same_outputs(mine, ref, x):
 def test_vgg_block_matches_torchvision_vgg_block():
     ref = tvm.vgg.make_layers([64, 64, "M"])   # how vgg16(weights=None) builds its first block
     mine = vgg_block(3, 64, 2)
-    assert count_params(mine) == count_params(ref) == 2 * 64 + 3 * 64 * 9 + 64 * 64 * 9
+    assert count_parameters(mine) == count_parameters(ref) == 2 * 64 + 3 * 64 * 9 + 64 * 64 * 9
     same_outputs(mine, ref, torch.rand(2, 3, 16, 16))
 
 
@@ -35,11 +36,11 @@ def test_two_3x3_have_same_receptive_field_and_fewer_params():
 def test_inception_matches_googlenet_3a():
     ref = tvm.googlenet(weights=None, init_weights=False, aux_logits=False).inception3a
     mine = Inception(192, 64, 96, 128, 16, 32, 32, five_kernel=3)
-    assert count_params(mine) == count_params(ref)
+    assert count_parameters(mine) == count_parameters(ref)
     same_outputs(mine, ref, torch.rand(2, 192, 8, 8))
     # with a true 5x5 branch: 16*32*(25-9) more weights, same output channels
     five = Inception(192, 64, 96, 128, 16, 32, 32)
-    assert count_params(five) - count_params(ref) == 16 * 32 * 16
+    assert count_parameters(five) - count_parameters(ref) == 16 * 32 * 16
     assert five(torch.rand(1, 192, 8, 8)).shape == (1, 256, 8, 8)
 
 
@@ -47,14 +48,14 @@ def test_inception_matches_googlenet_3a():
 def test_basic_block_matches_resnet18(layer, cin, cout, stride):
     ref = getattr(tvm.resnet18(weights=None), layer)[0]
     mine = BasicBlock(cin, cout, stride)
-    assert count_params(mine) == count_params(ref)
+    assert count_parameters(mine) == count_parameters(ref)
     same_outputs(mine, ref, torch.rand(2, cin, 8, 8))
 
 
 def test_dense_block_matches_densenet121_block1():
     ref = tvm.densenet121(weights=None).features.denseblock1
     mine = DenseBlock(6, 64, growth_rate=32, bn_size=4)
-    assert count_params(mine) == count_params(ref)
+    assert count_parameters(mine) == count_parameters(ref)
     x = torch.rand(2, 64, 8, 8)
     same_outputs(mine, ref, x)
     assert mine(x).shape == (2, 64 + 6 * 32, 8, 8)

@@ -419,3 +419,13 @@ def test_layer0_does_not_import_torch():
     code = "import sys, coursekit.arithmetic; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_count_parameters_counts_numpy_and_torch_models_alike():
+    from coursekit import nn as cnn
+    from coursekit.models import numpy_to_torch
+
+    net = cnn.lesson_cnn(1, 3, 8, channels=(2,), rng=0)
+    assert ar.count_parameters(net) == ar.count_parameters(numpy_to_torch(net)) == 2 * 9 + 2 + 2 * 16 * 3 + 3
+    with pytest.raises(TypeError, match="params dict"):
+        ar.count_parameters(object())

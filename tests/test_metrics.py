@@ -124,6 +124,9 @@ def test_binary_report_predict_proba_and_mask_to_box():
     proba = metrics.predict_proba(net, x, batch_size=3)
     np.testing.assert_allclose(proba, torch.softmax(net(x), 1).detach().numpy(), rtol=1e-6)
     assert net.training
+    y3 = torch.tensor([0, 1, 2, 0, 1, 2, 0])
+    want = float((net(x).argmax(1) == y3).float().mean())
+    assert metrics.model_accuracy(net, x, y3, batch_size=3) == pytest.approx(want) and net.training
     m = np.zeros((8, 10), bool)
     m[2:5, 3:9] = True
     np.testing.assert_array_equal(metrics.mask_to_box(m), [3, 2, 9, 5])

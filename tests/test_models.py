@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from coursekit import nn as cnn
-from coursekit.models import (count_parameters, deep_mlp, init_weights, lesson_cnn,
+from coursekit.arithmetic import count_parameters
+from coursekit.models import (deep_mlp, init_weights, lesson_cnn,
                               numpy_to_torch, resnet_style, small_cnn, vgg_style)
 
 

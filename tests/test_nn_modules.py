@@ -3,6 +3,7 @@ import numpy as np
 import torch
 
 from coursekit import nn
+from coursekit.arithmetic import count_parameters
 
 
 def _to_torch(model):
@@ -53,7 +54,7 @@ def test_lesson_cnn_matches_torch_forward_and_grads():
 def test_sequential_params_are_the_childrens_arrays():
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2, 3))
     assert model.params["0.w"] is model[0].params["w"]
-    assert model.num_params() == 2 * 9 + 2 + 2 * 3 + 3
+    assert count_parameters(model) == 2 * 9 + 2 + 2 * 3 + 3
     model.eval()
     assert not any(m.training for m in model.layers)
     model.train()
@@ -69,18 +70,18 @@ def test_trainer_overfits_tiny_batch_and_records_history():
     first, _ = nn.softmax_cross_entropy(model(x), y)
     trainer = nn.Trainer(model, nn.Adam(model, lr=1e-2), batch_size=10, seed=0)
     h = trainer.fit(x, y, x, y, epochs=40, progress=False)
-    assert len(h.loss) == 80 and len(h.train_acc) == len(h.val_acc) == 40
-    assert h.loss[-1] < first / 10
+    assert len(h.step_loss) == 80 and len(h.train_acc) == len(h.val_acc) == 40
+    assert h.step_loss[-1] < first / 10
     assert h.val_acc[-1] == 1.0
-    assert set(h.update_ratio) == set(model.params)
-    assert all(0 < v < 1 for v in h.update_ratio["0.w"])
-    assert nn.accuracy(model, x, y) == 1.0
+    assert set(h.step_update_ratio) == set(model.params)
+    assert all(0 < v < 1 for v in h.step_update_ratio["0.w"])
+    assert nn.model_accuracy(model, x, y) == 1.0
 
 
 def test_trainer_uses_schedule():
     r = np.random.default_rng(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2, rng=r))
     trainer = nn.Trainer(model, nn.SGD(model, lr=1.0), batch_size=2,
-                         schedule=lambda t: nn.step_decay(t, 0.1, 2, 0.5))
+                         scheduler=lambda t: nn.step_decay(t, 0.1, 2, 0.5))
     h = trainer.fit(r.standard_normal((8, 4)), r.integers(0, 2, 8), epochs=1, progress=False)
-    assert h.lr == [0.1, 0.1, 0.05, 0.05]
+    assert h.step_lr == [0.1, 0.1, 0.05, 0.05]

@@ -20,7 +20,7 @@ def test_plot_numpy_training_has_three_labelled_panels():
     assert all(ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)
     ratio_lines = [ln.get_label() for ln in fig.axes[2].get_lines()]
     assert ratio_lines == ["0.w", "4.w"]
-    assert len(fig.axes[0].get_lines()[0].get_xdata()) == len(hist.loss) == 6
+    assert len(fig.axes[0].get_lines()[0].get_xdata()) == len(hist.step_loss) == 6
 
 
 def test_plot_timings_annotates_speedups_and_rejects_bad_input():

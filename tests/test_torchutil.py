@@ -3,7 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from coursekit.torchutil import (Hooks, count_hooks, count_parameters, eval_mode, get_layer,
+from coursekit.arithmetic import count_parameters
+from coursekit.torchutil import (Hooks, count_hooks, eval_mode, get_layer,
                                  layer_name, layers_in_forward_order, leaves, model_device,
                                  model_mode)
 

@@ -9,7 +9,8 @@ from coursekit.arithmetic import (conv_output_size, conv_transpose_output_size,
                                   pool_output_size, stack_summary, summary)
 from coursekit.viz import conv_grid, param_bars
 from coursekit.widgets import conv_explorer, layer_stack
-from coursekit.widgets.conv_explorer import ConvExplorer, torch_output_size
+from coursekit.arithmetic import torch_output_size
+from coursekit.widgets.conv_explorer import ConvExplorer
 
 matplotlib.use("Agg")
 

@@ -16,7 +16,7 @@ from .optim import SGD, Adam, Optimizer, RMSProp
 from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from .schedules import (constant, cosine, exponential, inverse_time, linear_warmup,
                         make_schedule, one_cycle, schedule_values, step_decay)
-from .trainer import Trainer, TrainHistory, accuracy, dataset_loss, fit_seeds
+from .trainer import History, Trainer, dataset_loss, fit_seeds, model_accuracy
 from .batchnorm import (BatchNorm, BatchNorm1d, BatchNorm2d, batchnorm_backward,
                         batchnorm_forward, batchnorm_state)
 from .dropout import Dropout, dropout_backward, dropout_forward

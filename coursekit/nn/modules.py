@@ -66,10 +66,6 @@ class Module:
         """Set every gradient to zeros of its parameter's shape."""
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
-    def num_params(self) -> int:
-        """Number of trainable numbers."""
-        return int(sum(v.size for v in self.params.values()))
-
     def _need_cache(self):
         if self._cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from coursekit.arithmetic import output_size, output_size_formula, window_taps
+from coursekit.arithmetic import output_size, output_size_formula, padding_pixels, window_taps
 
 __all__ = ["conv_grid"]
 
@@ -45,8 +45,7 @@ def conv_grid(size, kernel_size, stride=None, padding=0, dilation=1, *, transpos
     out = output_size(size, kernel_size, stride, padding, dilation, **kind)
     formula = output_size_formula(size, kernel_size, stride, padding, dilation, **kind)
     taps = window_taps(size, kernel_size, stride, padding, dilation, **kind)
-    if isinstance(padding, str):
-        padding = dilation * (kernel_size - 1) // 2 if padding.lower() == "same" else 0
+    padding = padding_pixels(padding, kernel_size, dilation)
     if transposed:
         canvas = taps[-1][-1] + 1 + output_padding
         lo, hi = 0, canvas

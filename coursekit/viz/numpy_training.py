@@ -1,28 +1,21 @@
-"""Plots of a NumPy training run (coursekit.nn.Trainer's TrainHistory) and of timings."""
+"""Plots of a NumPy training run (coursekit.nn.Trainer's nn.History) and of timings."""
 from __future__ import annotations
 
 import numpy as np
 
+from .curves import smooth as _smooth
 from .style import chance_line, log_ticks
 
 
-def _smooth(values, beta=0.9):
-    out, avg = [], 0.0
-    for t, v in enumerate(values, 1):
-        avg = beta * avg + (1 - beta) * v
-        out.append(avg / (1 - beta ** t))
-    return np.array(out)
-
-
 def plot_numpy_training(history, title: str | None = None, healthy=(1e-4, 1e-2), chance: float | None = None):
-    """Three panels from a ``TrainHistory``: loss per iteration (raw and smoothed),
+    """Three panels from a ``nn.History``: loss per iteration (raw and smoothed),
     train/validation accuracy per epoch (with a line at the ``chance`` accuracy when given),
     and the per-parameter update/weight ratio (log scale, the lecture's rule-of-thumb band for
     SGD, 1e-4 to 1e-2, shaded). Returns the Figure."""
     import matplotlib.pyplot as plt
 
     fig, (ax_l, ax_a, ax_r) = plt.subplots(1, 3, figsize=(12, 3.9))
-    loss = np.asarray(history.loss)
+    loss = np.asarray(history.step_loss)
     it = np.arange(1, len(loss) + 1)
     ax_l.plot(it, loss, alpha=0.3, label="per minibatch")
     if len(loss):
@@ -38,7 +31,7 @@ def plot_numpy_training(history, title: str | None = None, healthy=(1e-4, 1e-2),
         chance_line(ax_a, chance)
     ax_a.legend(fontsize=8, loc="center right")
     n_iter = max(len(loss), 1)
-    for name, vals in history.update_ratio.items():
+    for name, vals in history.step_update_ratio.items():
         if not name.endswith("w"):
             continue  # weights only (biases start at 0: their ratio is meaningless early)
         x = np.linspace(1, n_iter, len(vals))
@@ -80,20 +73,20 @@ def plot_timings(seconds: dict, title: str = "Same convolution, three implementa
 
 
 def plot_ratio_vs_lr(history, healthy=(1e-4, 1e-2)):
-    """Two panels on one iteration axis from a ``TrainHistory``: the learning rate (left) and,
+    """Two panels on one iteration axis from a ``nn.History``: the learning rate (left) and,
     per weight, the update/weight ratio (solid) beside ``lr / rms(w)`` (dashed, same colour),
     what Adam's ratio is close to whatever the gradient. Log scales. Returns the Figure."""
     import matplotlib.pyplot as plt
 
     steps = np.asarray(history.ratio_steps)
-    lr = np.asarray(history.lr)
+    lr = np.asarray(history.step_lr)
     if len(steps) == 0:
         raise ValueError("history has no recorded update ratios (Trainer(ratio_every=...))")
     fig, (ax_lr, ax_r) = plt.subplots(1, 2, figsize=(11.5, 4.6), sharex=True)
     ax_lr.plot(np.arange(len(lr)), lr, color="k")
     ax_lr.set(yscale="log", xlabel="iteration", ylabel="learning rate", title="Learning rate (schedule)")
-    for i, name in enumerate(k for k in history.update_ratio if k.endswith("w")):
-        ratio = np.asarray(history.update_ratio[name])
+    for i, name in enumerate(k for k in history.step_update_ratio if k.endswith("w")):
+        ratio = np.asarray(history.step_update_ratio[name])
         pred = lr[steps] / np.asarray(history.weight_rms[name])
         ax_r.plot(steps, ratio, color=f"C{i}", lw=1, label=f"{name}: ||Δw|| / ||w||")
         ax_r.plot(steps, pred, color=f"C{i}", lw=1, ls="--", label=f"{name}: lr / rms(w)")
@@ -110,7 +103,7 @@ def plot_ratio_vs_lr(history, healthy=(1e-4, 1e-2)):
 
 
 def plot_seed_runs(runs: dict, title: str | None = None, chance: float | None = None):
-    """Compare training runs repeated over seeds: ``{label: [TrainHistory, ...]}``.
+    """Compare training runs repeated over seeds: ``{label: [nn.History, ...]}``.
 
     Left: minibatch loss (smoothed), mean over seeds with the min-max band (log scale).
     Right: validation accuracy per epoch, mean with the min-max band, and a line at the
@@ -119,10 +112,10 @@ def plot_seed_runs(runs: dict, title: str | None = None, chance: float | None = 
     import matplotlib.pyplot as plt
 
     if not runs:
-        raise ValueError("runs is empty: pass {label: [TrainHistory, ...]}")
+        raise ValueError("runs is empty: pass {label: [nn.History, ...]}")
     fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(11.5, 4))
     for i, (label, hists) in enumerate(runs.items()):
-        losses = np.array([_smooth(h.loss) for h in hists])
+        losses = np.array([_smooth(h.step_loss) for h in hists])
         it = np.arange(1, losses.shape[1] + 1)
         ax_l.plot(it, losses.mean(0), color=f"C{i}", label=f"{label} ({len(hists)} seeds)")
         ax_l.fill_between(it, losses.min(0), losses.max(0), color=f"C{i}", alpha=0.15)
