@@ -171,8 +171,8 @@ def test_every_honest_habit_gets_full_marks_in_check(graded, student):
 
     report, _, tmp = graded
     path = tmp / "submitted" / student / A1 / f"{A1}.ipynb"
-    checked = check_notebook(path)
-    assert checked.visible_points == 9 and checked.hidden_points == 11
+    checked = check_notebook(path, root=tmp / "course")
+    assert checked.graded and checked.visible_points == 9 and checked.hidden_points == 11
     assert checked.estimate == checked.visible_points, \
         ([(t.grade_id, t.message) for t in checked.tests if t.passed is False], checked.cell_errors[:3])
     visible_auto = sum(t.score for t in report.results[student].tests if not t.hidden)
@@ -345,7 +345,8 @@ def test_a2_a3_habits_get_full_marks_in_autograde_and_check(graded_numpy):
         r = report.results[student]
         assert (r.status, r.score, r.tampered) == ("graded", full, []), \
             (student, r.status, r.cell_errors[:2], [(t.grade_id, t.messages[:1]) for t in r.tests if t.score < t.points])
-        checked = check_notebook(tmp / "submitted" / student / name / f"{name}.ipynb")
+        checked = check_notebook(tmp / "submitted" / student / name / f"{name}.ipynb", root=tmp / "course")
+        assert checked.graded
         assert checked.estimate == checked.visible_points, \
             (student, [(t.grade_id, t.message) for t in checked.tests if t.passed is False], checked.cell_errors[:3])
         assert checked.estimate == sum(t.score for t in r.tests if not t.hidden), student
