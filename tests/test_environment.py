@@ -21,10 +21,23 @@ def _normalize(spec: str) -> tuple[str, str]:
     return name.lower().replace("_", "-"), rest
 
 
+def _requirements(data: dict, *extras: str) -> list:
+    """pyproject's dependencies plus those of ``extras``, a self-reference such as
+    ``coursekit[torch]`` (in ``dev``) expanded into that extra's list."""
+    specs, todo = list(data["dependencies"]), list(extras)
+    while todo:
+        for spec in data["optional-dependencies"][todo.pop()]:
+            own = re.fullmatch(r"coursekit\[([\w,-]+)\]", spec.replace(" ", ""))
+            if own:
+                todo += own.group(1).split(",")
+            else:
+                specs.append(spec)
+    return specs
+
+
 def _pyproject():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    specs = data["dependencies"] + data["optional-dependencies"]["dev"]
-    return dict(map(_normalize, specs)), data["requires-python"]
+    return dict(map(_normalize, _requirements(data, "dev"))), data["requires-python"]
 
 
 def _environment():
@@ -55,6 +68,12 @@ def test_same_packages_and_versions():
 def test_torch_pins():
     pip_deps, _ = _pyproject()
     assert pip_deps["torch"] == "==2.14.1" and pip_deps["torchvision"] == "==0.29.1"
+    # torch is the `torch` extra (the NumPy half installs without it), and `dev` brings it
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not {"torch", "torchvision"} & {_normalize(d)[0] for d in data["dependencies"]}
+    assert dict(map(_normalize, data["optional-dependencies"]["torch"])) == \
+        {"torch": "==2.14.1", "torchvision": "==0.29.1"}
+    assert "coursekit[torch]" in data["optional-dependencies"]["dev"]
 
 
 def test_environment_python_and_editable_install():
@@ -170,7 +189,7 @@ def test_nothing_else_needed_for_the_course():
         modules |= _imports(f.read_text())
     for f in (ROOT / "notebooks").glob("*.ipynb"):
         modules |= _imports(_notebook_code(f))
-    missing = _missing(modules, data["dependencies"])
+    missing = _missing(modules, _requirements(data, "torch"))
     assert not missing, f"imported but not brought by pyproject's dependencies: {missing}"
 
 
@@ -183,5 +202,5 @@ def test_nothing_else_needed_for_the_tests():
             modules |= _imports(f.read_text())
         except SyntaxError:  # the attack corpus may hold deliberately odd files
             continue
-    missing = _missing(modules, data["dependencies"] + data["optional-dependencies"]["dev"], local)
+    missing = _missing(modules, _requirements(data, "dev"), local)
     assert not missing, f"the tests import what pyproject's dev extra does not bring: {missing}"

@@ -1,62 +1,11 @@
-"""DESIGN.md's layers: the NumPy half of the course never imports torch at import time.
+"""DESIGN.md's layers: each module imports (at module level) only from its own layer and
+those below, and the lazy package ``__init__``s keep every exported name.
 
-Each module is imported in a fresh interpreter where torch and torchvision cannot be imported
-(``tests/no_torch/sitecustomize.py`` installs a meta-path finder that raises ImportError), and
-the test asserts that torch never got into ``sys.modules``.
+That the NumPy half imports and runs without torch is tested where torch really is not
+installed: ``tests/test_torch_free.py`` (a venv without torch, lessons 03-04 executed there).
 """
-import os
-import pkgutil
 import subprocess
 import sys
-from pathlib import Path
-
-import pytest
-
-import coursekit.data
-import coursekit.nn
-
-NO_TORCH = Path(__file__).parent / "no_torch"
-
-# torch-side submodules of layer 1, loaded lazily by coursekit.data's __getattr__
-DATA_TORCH_SIDE = {f"coursekit.data.{m}" for m in coursekit.data._LAZY.values()}
-
-
-def _submodules(package) -> list[str]:
-    return sorted(f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__))
-
-
-LAYER_0_1 = ["coursekit", "coursekit.config", "coursekit.arithmetic", "coursekit.lazy",
-             "coursekit.claims", "coursekit.nn", *_submodules(coursekit.nn), "coursekit.data",
-             *(m for m in _submodules(coursekit.data) if m not in DATA_TORCH_SIDE)]
-NUMPY_WIDGETS = ["coursekit.widgets", "coursekit.widgets.kernel_playground",
-                 "coursekit.widgets.conv_explorer", "coursekit.widgets.layer_stack"]
-NUMPY_VIZ = ["coursekit.viz", "coursekit.viz.kernels", "coursekit.viz.conv_grid",
-             "coursekit.viz.numpy_training"]
-
-
-def _import_without_torch(code: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(NO_TORCH), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-
-
-def test_the_blocker_blocks_torch():
-    out = _import_without_torch("import torch")
-    assert out.returncode != 0 and "blocked by tests/no_torch" in out.stderr
-
-
-# (module, what it must not load): layers 0-1 load no plotting either
-CASES = [(m, ("torch", "torchvision", "matplotlib")) for m in LAYER_0_1] + \
-        [(m, ("torch", "torchvision")) for m in NUMPY_WIDGETS + NUMPY_VIZ]
-
-
-@pytest.mark.parametrize("module, forbidden", CASES, ids=[m for m, _ in CASES])
-def test_numpy_half_imports_without_torch(module, forbidden):
-    code = (f"import sys, importlib; importlib.import_module({module!r}); "
-            f"print(sorted(m for m in {forbidden!r} if m in sys.modules))")
-    out = _import_without_torch(code)
-    assert out.returncode == 0, f"importing {module} without torch failed:\n{out.stderr}"
-    assert out.stdout.strip() == "[]", f"importing {module} pulled in {out.stdout.strip()}"
 
 
 def test_lazy_packages_keep_their_names():
@@ -82,17 +31,50 @@ print("ok")
     assert out.stdout.strip() == "ok", out.stderr
 
 
-# The NumPy lessons run where torch is not installed (lesson 04 still imports torch for its
-# timing comparison, so only 03 is held to it for now).
-TORCH_FREE_LESSONS = ["03"]
+# README's layer table: a module imports (at module level) only from its layer and below
+LAYERS = {0: ["config", "lazy", "arithmetic", "claims", "nn"], 1: ["data"],
+          2: ["torchutil", "train", "models", "architectures", "optim", "losses", "metrics",
+              "checks", "monitor", "regularization", "lr_finder", "hpsearch", "imbalance",
+              "pretrain", "transfer", "signal_propagation", "batch_dependence",
+              "dropout_study", "invariance", "timing", "conv_speed"],
+          3: ["viz", "widgets", "figure_audit"], 4: ["grading", "cli", "course", "lessons"]}
+LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
 
 
-@pytest.mark.notebook
-@pytest.mark.parametrize("number", TORCH_FREE_LESSONS)
-def test_numpy_lessons_execute_without_torch(number, tmp_path, monkeypatch):
-    from coursekit.lessons import execute, lesson_paths
-    path = next(p for p in lesson_paths() if p.name.startswith(number))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [str(NO_TORCH), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    run = execute(path, tmp_path, fast=True, cell_timeout=600)
-    assert run.ok, f"{path.name} without torch: {run.status} (executed copy: {run.output})"
+def _top_level_imports(path, package: str) -> set[str]:
+    """First components (below ``coursekit``) of what ``path`` imports at module level."""
+    import ast
+
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:                       # relative: resolve against the package
+                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                parts = base + (node.module.split(".") if node.module else [])
+                names = [parts + [a.name] if len(parts) == 1 else parts for a in node.names]
+            else:
+                names = [node.module.split(".") + [a.name] for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name.split(".") for a in node.names]
+        else:
+            continue
+        found |= {n[1] for n in names if n[0] == "coursekit" and len(n) > 1}
+    return found
+
+
+def test_every_module_has_a_layer_and_imports_none_above_it():
+    from conftest import ROOT
+
+    top = ROOT / "coursekit"
+    assert set(LAYER_OF) == {p.stem for p in top.iterdir()
+                             if p.suffix == ".py" and p.stem != "__init__"
+                             or (p / "__init__.py").exists()}, "README's layer table is out of date"
+    upward = []
+    for path in top.rglob("*.py"):
+        rel = path.relative_to(ROOT).with_suffix("").parts
+        own = LAYER_OF.get(rel[1]) if len(rel) > 1 and rel[1] != "__init__" else 0
+        for name in _top_level_imports(path, ".".join(rel[:-1])):
+            if LAYER_OF.get(name, 0) > own:
+                upward.append(f"{'/'.join(rel)} (layer {own}) imports coursekit.{name} "
+                              f"(layer {LAYER_OF[name]})")
+    assert not upward, "imports from a higher layer:\n" + "\n".join(upward)
