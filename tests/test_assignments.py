@@ -294,6 +294,28 @@ def test_check_command_reports_each_visible_test_and_an_estimate(tmp_path, a1_ba
     assert out.returncode == 1 and "FAIL  test_receptive_field" in out.stdout
 
 
+def test_check_without_the_graders_scoring_says_which_rule_it_used(tmp_path, monkeypatch):
+    """No spec at hand (a student's renamed copy) or a grader that cannot run here: each test
+    counts in full when its cell ran without error, and the report says so (and why)."""
+    from coursekit.grading import check
+
+    nb_path = tmp_path / f"{A1}.ipynb"
+    nb_path.write_bytes((ROOT / "tests" / "submissions" / A1 / "buggy_dilation.ipynb").read_bytes())
+    renamed = tmp_path / "my_work.ipynb"
+    renamed.write_bytes(nb_path.read_bytes())
+    assert check.grader_scores(renamed) is None
+
+    def no_sandbox(*args, **kwargs):
+        raise RuntimeError("no sandbox here")
+
+    monkeypatch.setattr(check, "grader_scores", no_sandbox)
+    report = check_notebook(nb_path)
+    assert not report.graded and "no sandbox here" in report.note
+    assert report.estimate == sum(t.points for t in report.tests if not t.hidden and t.passed)
+    text = report.format()
+    assert "counts in full when its cell ran without error" in text and "no sandbox here" in text
+
+
 @pytest.mark.parametrize("name", BATCHES[:3])
 def test_check_gives_every_sample_the_visible_points_autograde_gives(name, request, tmp_path):
     """`coursekit check` and `coursekit autograde` agree, test by test, on the visible points
