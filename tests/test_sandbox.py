@@ -588,7 +588,9 @@ _VIEW_PROBE = """
         "rlimits": [resource.getrlimit(getattr(resource, r)) for r in
                     ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_NPROC",
                      "RLIMIT_CORE", "RLIMIT_DATA")],
-        "status": [status[k].split() for k in ("Uid", "Gid", "Groups", "NoNewPrivs", "CapEff", "CapPrm")],
+        "status": [status[k].split() for k in ("Groups", "NoNewPrivs", "CapEff", "CapPrm")],
+        "ids_own": [set(status["Uid"].split()) == {str(os.getuid())},
+                    set(status["Gid"].split()) == {str(os.getgid())}, os.getuid() == os.getgid()],
         "hostname": socket.gethostname(), "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
         "session_leader": os.getsid(0) == os.getpid(), "ppid": os.getppid(),
         "signals": [str(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ,
