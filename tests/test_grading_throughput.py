@@ -217,19 +217,23 @@ def test_sigkill_with_feedback_on_and_two_workers_loses_and_duplicates_nothing(p
 @pytest.mark.skipif(not (sys.platform.startswith("linux") and os.geteuid() == 0),
                     reason="warm children are forked in root mode (CI runs as root)")
 def test_graded_children_are_forked_from_one_warm_zygote(prepared, tmp_path):
-    """Root mode: the reference run of ``prepare`` started a zygote holding the child's modules;
-    grading a submission forks from it (no new zygote), with the honest full score."""
+    """Root mode: grading starts (or finds) a zygote holding the child's modules, and the next
+    submission forks from the same one (no new zygote), with the honest full score."""
     from coursekit.grading import zygote
     from coursekit.grading.runner import WARM, grade_submission
 
     a, course = prepared
-    live = [z for z in zygote._zygotes.values() if z is not None and z.proc.poll() is None]
-    assert live, "no warm zygote serves the grader's children"
-    before = dict(zygote._zygotes)
     write(tmp_path / "submitted", "bob", honest(course))
-    r = grade_submission(a, "bob", tmp_path / "submitted" / "bob" / A1)
-    assert (r.status, r.score) == ("graded", a.max_score), r.cell_errors
-    assert zygote._zygotes == before and "numpy" in WARM
+    scores = []
+    for _ in range(2):
+        r = grade_submission(a, "bob", tmp_path / "submitted" / "bob" / A1)
+        scores.append((r.status, r.score))
+        live = {k: z for k, z in zygote._zygotes.items() if z is not None and z.proc.poll() is None}
+        assert live, "no warm zygote serves the grader's children"
+        if len(scores) == 1:
+            first = live
+    assert scores == [("graded", a.max_score)] * 2
+    assert live == first and "numpy" in WARM
 
 
 # ------------------------------------------------------------------ the child of the checkout (issue 22)

@@ -665,3 +665,24 @@ def test_the_zygote_ends_with_its_grader():
         time.sleep(0.05)
     else:
         pytest.fail("the zygote outlived its grader")
+
+
+@needs_root
+def test_a_grader_keeps_a_bounded_number_of_zygotes():
+    """Each set of warm modules (and environment, view) has its own zygote; past
+    ``_MAX_LIVE`` the least recently used one is stopped, and its key starts again later."""
+    from coursekit.grading import zygote
+
+    zygote.shutdown()
+    procs = []
+    for i in range(zygote._MAX_LIVE + 1):
+        res = run("pass", warm=("json",), env={"RUN": str(i)})
+        assert res.status == "ok" and res.isolation["warm"] is True, res.stderr[-2000:]
+        procs += [z.proc for z in zygote._zygotes.values() if z is not None and z.proc not in procs]
+    live = [z for z in zygote._zygotes.values() if z is not None]
+    assert len(live) == zygote._MAX_LIVE and len(procs) == zygote._MAX_LIVE + 1
+    assert procs[0].poll() is not None and all(p.poll() is None for p in procs[1:])
+    res = run("pass", warm=("json",), env={"RUN": "0"})
+    assert res.status == "ok" and res.isolation["warm"] is True
+    zygote.shutdown()
+    assert all(p.poll() is not None for p in procs)

@@ -44,6 +44,8 @@ from typing import Sequence
 __all__ = ["spawn", "run_warm", "shutdown", "ZygoteLost"]
 
 _MAX_CFG = 1 << 17        # larger configurations (long -c code) start cold
+_MAX_LIVE = 4             # zygotes kept per process, least recently used stopped first (each
+                          # holds its imports: ~100 MB resident, ~400 MB with torch)
 _zygotes: dict = {}       # key -> _Zygote, or None once starting it failed
 _registry_lock = threading.Lock()
 
@@ -139,7 +141,8 @@ class _Zygote:
         return _Proc(reply["pid"], got[0])
 
     def close(self) -> None:
-        self.sock.close()  # EOF: the zygote exits
+        with self.lock:  # a request in flight gets its answer first
+            self.sock.close()  # EOF: the zygote exits
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -159,15 +162,22 @@ def spawn(cfg: dict, fds: dict, warm: Sequence[str]) -> _Proc | None:
         return None
     # one zygote per grading process (a forked copy of the grader never shares its socket)
     key = json.dumps([os.getpid(), list(warm), cfg["env"], cfg["ro_paths"]], sort_keys=True)
+    evicted = []
     with _registry_lock:
-        if key not in _zygotes:
+        if key in _zygotes:
+            _zygotes[key] = _zygotes.pop(key)  # most recently used last
+        else:
             if not _zygotes:
                 atexit.register(shutdown)
+            live = [k for k, v in _zygotes.items() if v is not None and v.owner == os.getpid()]
+            evicted = [_zygotes.pop(k) for k in live[:max(0, len(live) + 1 - _MAX_LIVE)]]
             try:
                 _zygotes[key] = _Zygote(warm, cfg["env"], cfg["ro_paths"])
             except (OSError, RuntimeError, ValueError):
                 _zygotes[key] = None
         z = _zygotes[key]
+    for old in evicted:
+        old.close()  # after its runs in flight were forked (their supervisors do not need it)
     if z is None:
         return None
     try:
