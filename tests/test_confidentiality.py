@@ -32,6 +32,8 @@ from coursekit.grading.wire import Ref
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 4242
+# the a1 and a2 batches (module cache) are graded once: every test of this module on one worker
+pytestmark = pytest.mark.xdist_group("confidentiality")
 A1, A2 = "a1_conv_arithmetic", "a2_numpy_conv"
 
 WRONG = '''
