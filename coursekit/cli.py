@@ -78,18 +78,18 @@ def _release_args(p: argparse.ArgumentParser) -> None:
 
 
 def _release_run(args: argparse.Namespace) -> int:
-    from .grading.release import available, course_root, release, verify_release
+    from .grading.release import available, course_root, release, verify_releases
 
     root = course_root()
     names = args.assignment or available(root)
-    bad = 0
-    for name in names:
-        if not args.verify:
+    if not args.verify:
+        for name in names:
             release(root, name)
-        problems = verify_release(root, name)
-        bad += len(problems)
+    differences = verify_releases(root, names)  # one scratch gradebook for all
+    for name in names:
+        problems = differences[name]
         print(f"{name}: " + ("release ok" if not problems else "\n  ".join(["DIFFERS"] + problems)))
-    return 1 if bad else 0
+    return 1 if any(differences.values()) else 0
 
 
 def _grading_dir_arg(p: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import samples
 from .autograde import autograde
-from .release import available, course_root, verify_release
+from .release import available, course_root, verify_releases
 
 HEADER = ("assignment", "max points", "solution", "blank", "buggy", "seconds", "status")
 
@@ -58,9 +58,11 @@ def assignments_step(out: Path, fast: bool, only: str):
     expected = expected_scores(root)
     rows = []
     names = [a for a in available(root) if only in a] if only else available(root)
+    print(f"verifying the release of {len(names)} assignment(s) ...", flush=True)
+    differences = verify_releases(root, names)  # one scratch gradebook for all
     for i, name in enumerate(names, 1):
-        print(f"[{i}/{len(names)}] assignment {name}: verify release, autograde samples ...", flush=True)
-        problems = verify_release(root, name)
+        print(f"[{i}/{len(names)}] assignment {name}: autograde samples ...", flush=True)
+        problems = differences[name]
         submitted = grading / "submitted"
         stage_submissions(root, name, submitted)
         report = autograde(name, root=root, grading_dir=grading, submitted_dir=submitted, fast=fast,
