@@ -211,3 +211,18 @@ def test_checksum_never_reads_a_large_file_or_follows_a_link(tmp_path):
     (folder / "a.ipynb").write_text("{ }")
     assert folder_checksum(folder) != first
     assert folder_checksum(folder / "linked") != folder_checksum(elsewhere)
+
+
+def test_a_forged_frame_length_closes_the_childs_stdin_at_once():
+    """A frame declaring more bytes than the result cap can never complete: the conversation
+    closes stdin (the child then ends) instead of waiting out the wall clock for it."""
+    from coursekit.grading import wire
+    from coursekit.grading.runner import Conversation
+
+    talk = Conversation([b"visible", b"hidden"], visible=[0], hidden=[1], max_bytes=1000)
+    assert talk(wire.frame(wire.pack({"kind": "cells", "errors": []}))) == b"visible"
+    honest_partial = wire.MAGIC + (500).to_bytes(8, "big") + b"x" * 10   # within the cap: wait for it
+    assert talk(honest_partial) == b""
+    talk = Conversation([b"visible", b"hidden"], visible=[0], hidden=[1], max_bytes=1000)
+    forged = wire.frame(wire.pack({"kind": "cells", "errors": []})) + wire.MAGIC + b"\xff" * 8 + b"garbage"
+    assert talk(forged) is None

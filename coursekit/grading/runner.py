@@ -189,7 +189,9 @@ class Conversation:
     child, whatever frames the student's code forges.
     """
 
-    def __init__(self, requests: list[bytes], visible: list[int], hidden: list[int]):
+    def __init__(self, requests: list[bytes], visible: list[int], hidden: list[int],
+                 max_bytes: int = Limits.result_bytes):
+        self.max_bytes = max_bytes  # a frame declaring more can never be read: the stream is corrupt
         self.pending = list(requests)
         self.visible, self.hidden = set(visible), set(hidden)
         self.seen: set = set()
@@ -236,6 +238,8 @@ class Conversation:
             if self.buffer[self.pos:self.pos + 4] != wire.MAGIC:
                 return None  # corrupt stream: close stdin
             (n,) = struct.unpack(">Q", self.buffer[self.pos + 4:self.pos + 12])
+            if n > self.max_bytes:
+                return None  # forged length: no later frame is readable, close stdin now
             if len(self.buffer) - self.pos - 12 < n:
                 break
             payload = self.buffer[self.pos + 12:self.pos + 12 + n]
@@ -292,7 +296,7 @@ def run_child(a: Assignment, cells: list[str], merged: Merged | None = None) -> 
     if merged is not None:
         job.update(kinds=merged.kinds, checkpoints=merged.checkpoints)
     env = {"COURSEKIT_FAST": "1" if a.fast else "0"}
-    talk = Conversation(a.requests, a.visible_idx, a.hidden_idx)
+    talk = Conversation(a.requests, a.visible_idx, a.hidden_idx, a.limits.result_bytes)
     res = run_sandboxed([sys.executable, "-m", "coursekit.grading.child", "job.json"],
                         files={"job.json": json.dumps(job).encode()}, stdin=talk, env=env,
                         limits=a.limits, package=a.package or None, warm=warm_modules(a))
