@@ -331,7 +331,7 @@ class SegNet(nn.Module):
         return self.out(d1)
 
 
-def fit_dense(model: nn.Module, x, y, loss_fn, epochs: int = 5, batch_size: int = 64,
+def fit_dense(model: nn.Module, x, y, loss, epochs: int = 5, batch_size: int = 64,
               lr: float = 2e-3, seed: int = 0, progress: bool = True) -> list:
     """Train ``model`` to map ``x`` (N, C, H, W) to per-pixel targets ``y`` with Adam.
 
@@ -350,11 +350,11 @@ def fit_dense(model: nn.Module, x, y, loss_fn, epochs: int = 5, batch_size: int 
         perm, total = torch.randperm(len(x), generator=g), 0.0
         for k in range(0, len(x), batch_size):
             idx = perm[k:k + batch_size]
-            loss = loss_fn(model(x[idx]), y[idx])
+            batch_loss = loss(model(x[idx]), y[idx])
             opt.zero_grad()
-            loss.backward()
+            batch_loss.backward()
             opt.step()
-            total += loss.item() * len(idx)
+            total += batch_loss.item() * len(idx)
         losses.append(total / len(x))
     model.eval()
     return losses

@@ -70,16 +70,17 @@ def _check_inputs(model, x, y=None):
 
 # --------------------------------------------------------------------------- initial loss
 def check_initial_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                       loss_fn: Callable | None = None, num_classes: int | None = None,
+                       loss: Callable | None = None, num_classes: int | None = None,
                        rtol: float = 0.1) -> CheckResult:
     """Is the loss of the untrained ``model`` on ``(x, y)`` close to ``ln(C)``?
 
-    x: (N, ...) a batch; y: (N,) class indices; loss_fn(scores, y) (default cross-entropy);
+    x: (N, ...) a batch; y: (N,) class indices; loss(scores, y) (default cross-entropy, the
+    name ``train.fit`` uses);
     ``C`` defaults to the number of model outputs. Passes when
     ``|loss - ln C| <= rtol * ln C``.
     """
     _check_inputs(model, x, y)
-    loss_fn = loss_fn or F.cross_entropy
+    loss_fn = loss or F.cross_entropy
     dev = model_device(model)
     with torch.no_grad(), eval_mode(model):
         scores = model(x.to(dev))
@@ -105,7 +106,7 @@ def check_initial_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
 
 # --------------------------------------------------------------------------- overfit
 def check_overfit_small_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                              loss_fn: Callable | None = None, optimizer: str | Callable = "adam",
+                              loss: Callable | None = None, optimizer: str | Callable = "adam",
                               lr: float = 1e-2, steps: int = 200, target_acc: float = 1.0
                               ) -> CheckResult:
     """Can a copy of ``model`` reach ``target_acc`` training accuracy on the tiny batch ``(x, y)``?
@@ -117,7 +118,7 @@ def check_overfit_small_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor
     _check_inputs(model, x, y)
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
-    loss_fn = loss_fn or F.cross_entropy
+    loss_fn = loss or F.cross_entropy
     net = copy.deepcopy(model)
     dev = model_device(net)
     x, y = x.to(dev), y.to(dev)
@@ -162,7 +163,7 @@ def check_overfit_small_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor
 # --------------------------------------------------------------------------- regularization
 def check_regularization_raises_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                                      penalty: Callable | None = None, lam: float = 1.0,
-                                     loss_fn: Callable | None = None) -> CheckResult:
+                                     loss: Callable | None = None) -> CheckResult:
     """Does switching the penalty on raise the loss, with a gradient on the weights?
 
     penalty(model) -> scalar tensor (default ``l2_penalty(model, lam)``). A penalty that
@@ -170,7 +171,7 @@ def check_regularization_raises_loss(model: nn.Module, x: torch.Tensor, y: torch
     weights, e.g. via ``.item()``) does not regularize anything.
     """
     _check_inputs(model, x, y)
-    loss_fn = loss_fn or F.cross_entropy
+    loss_fn = loss or F.cross_entropy
     penalty = penalty or (lambda m: l2_penalty(m, lam))
     dev = model_device(model)
     with eval_mode(model):
@@ -210,7 +211,7 @@ def _finite(t) -> bool:
 
 
 def find_nonfinite(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
-                   loss_fn: Callable | None = None) -> CheckResult:
+                   loss: Callable | None = None) -> CheckResult:
     """Find the first place NaN/Inf appears: parameters, forward pass, loss, or backward pass.
 
     x: (N, ...); y: (N,) targets (needed for the backward check; default loss
@@ -222,6 +223,7 @@ def find_nonfinite(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = N
     and ``layer``. Passes when everything is finite. Does not change ``model``'s weights.
     """
     _check_inputs(model, x, y)
+    loss_fn = loss
     name = "NaN/Inf detection"
     dev = model_device(model)
     x = x.to(dev)
@@ -306,14 +308,14 @@ def find_nonfinite(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = N
 
 
 def run_sanity_checks(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                      loss_fn: Callable | None = None, lr: float = 1e-2, steps: int = 200,
+                      loss: Callable | None = None, lr: float = 1e-2, steps: int = 200,
                       verbose: bool = True) -> list:
     """Run every check on ``model`` and the batch ``(x, y)``; print one line each
     (``verbose``) and return the list of :class:`CheckResult`."""
-    results = [find_nonfinite(model, x, y, loss_fn),
-               check_initial_loss(model, x, y, loss_fn),
-               check_regularization_raises_loss(model, x, y, loss_fn=loss_fn),
-               check_overfit_small_batch(model, x, y, loss_fn, lr=lr, steps=steps)]
+    results = [find_nonfinite(model, x, y, loss),
+               check_initial_loss(model, x, y, loss),
+               check_regularization_raises_loss(model, x, y, loss=loss),
+               check_overfit_small_batch(model, x, y, loss, lr=lr, steps=steps)]
     if verbose:
         for r in results:
             print(r)

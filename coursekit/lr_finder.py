@@ -55,14 +55,14 @@ def _batches(loader):
             raise ValueError("the loader yielded no batches")
 
 
-def lr_find(model: nn.Module, loader, loss_fn: Callable | None = None,
+def lr_find(model: nn.Module, loader, loss: Callable | None = None,
             optimizer: str | Callable = "sgd", start_lr: float = 1e-6, end_lr: float = 10.0,
             num_steps: int = 100, beta: float = 0.9, diverge_factor: float = 4.0,
             momentum: float = 0.9) -> LRFinderResult:
     """Run the range test on a copy of ``model`` (the model itself is not changed).
 
     loader: an iterable of ``(x, y)`` batches (cycled if shorter than ``num_steps``);
-    loss_fn(scores, y) (default cross-entropy); optimizer: a name for
+    loss(scores, y) (default cross-entropy); optimizer: a name for
     :func:`coursekit.optim.make_optimizer` (``"sgd"`` uses ``momentum``) or a callable
     ``(params, lr) -> optimizer``. The rate after step ``i`` is
     ``start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))``. Stops when the smoothed
@@ -74,7 +74,7 @@ def lr_find(model: nn.Module, loader, loss_fn: Callable | None = None,
         raise ValueError(f"need 0 < start_lr < end_lr, got start_lr={start_lr}, end_lr={end_lr}")
     if num_steps < 5:
         raise ValueError(f"num_steps must be >= 5 to see a curve, got {num_steps}")
-    loss_fn = loss_fn or F.cross_entropy
+    loss_fn = loss or F.cross_entropy
     net = copy.deepcopy(model)
     net.train()
     dev = model_device(net)

@@ -33,7 +33,7 @@ def test_initial_loss_healthy(batch):
 def test_initial_loss_fails_missing_log(batch):
     # nll_loss on probabilities instead of log-probabilities: the "missing log" bug
     r = checks.check_initial_loss(tiny_cnn(), *batch,
-                                  loss_fn=lambda s, y: F.nll_loss(F.softmax(s, 1), y))
+                                  loss=lambda s, y: F.nll_loss(F.softmax(s, 1), y))
     assert not r and "log" in r.message and r.value < 0
 
 
@@ -62,7 +62,7 @@ def test_overfit_fails_with_too_high_lr(batch):
 def test_overfit_fails_with_wrong_loss(batch):
     # a loss that ignores the labels (always class 0) cannot fit them
     wrong = lambda s, y: F.cross_entropy(s, torch.zeros_like(y))  # noqa: E731
-    r = checks.check_overfit_small_batch(tiny_cnn(), *batch, loss_fn=wrong, steps=40)
+    r = checks.check_overfit_small_batch(tiny_cnn(), *batch, loss=wrong, steps=40)
     assert not r and r.value < 0.5, str(r)
 
 
