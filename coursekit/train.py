@@ -23,7 +23,7 @@ from torch import nn
 
 from .torchutil import eval_mode, model_device
 
-__all__ = ["device", "seed_everything", "History", "fit", "evaluate", "plot_history",
+__all__ = ["device", "seed_everything", "History", "fit", "evaluate",
            "mc_dropout_predict",
            "save_checkpoint", "load_checkpoint"]
 
@@ -498,14 +498,6 @@ def _record_epoch(history: History, epoch: int, s: _EpochStats) -> None:
         history.layer_grad_norm.setdefault(k, []).append(s.layer_norm[k] / max(1, s.steps))
         history.update_ratio.setdefault(k, []).append(s.ratio[k] / max(1, s.monitored))
         history.step_update_ratio.setdefault(k, []).extend(s.step_ratio[k])
-
-
-# --------------------------------------------------------------------------- plotting
-def plot_history(history: History, **kwargs):
-    """Loss and accuracy curves side by side, train vs val (see ``coursekit.viz.history``)."""
-    from coursekit.viz.history import plot_history as _plot
-
-    return _plot(history, **kwargs)
 
 
 # --------------------------------------------------------------------------- MC dropout

@@ -1,5 +1,5 @@
-"""DESIGN.md's layers: each module imports (at module level) only from its own layer and
-those below, and the lazy package ``__init__``s keep every exported name.
+"""DESIGN.md's layers: each module imports (at module level or lazily in a function) only from
+its own layer and those below, and the lazy package ``__init__``s keep every exported name.
 
 That the NumPy half imports and runs without torch is tested where torch really is not
 installed: ``tests/test_torch_free.py`` (a venv without torch, lessons 03-04 executed there).
@@ -31,7 +31,7 @@ print("ok")
     assert out.stdout.strip() == "ok", out.stderr
 
 
-# README's layer table: a module imports (at module level) only from its layer and below
+# README's layer table: a module imports only from its layer and below (also lazily)
 LAYERS = {0: ["config", "lazy", "arithmetic", "claims", "nn"], 1: ["data"],
           2: ["torchutil", "train", "models", "architectures", "optim", "losses", "metrics",
               "checks", "monitor", "regularization", "lr_finder", "hpsearch", "imbalance",
@@ -41,12 +41,12 @@ LAYERS = {0: ["config", "lazy", "arithmetic", "claims", "nn"], 1: ["data"],
 LAYER_OF = {name: layer for layer, names in LAYERS.items() for name in names}
 
 
-def _top_level_imports(path, package: str) -> set[str]:
-    """First components (below ``coursekit``) of what ``path`` imports at module level."""
+def _coursekit_imports(path, package: str) -> set[str]:
+    """First components (below ``coursekit``) of what ``path`` imports, anywhere in it."""
     import ast
 
     found = set()
-    for node in ast.parse(path.read_text()).body:
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
             if node.level:                       # relative: resolve against the package
                 base = package.split(".")[:len(package.split(".")) - node.level + 1]
@@ -73,7 +73,7 @@ def test_every_module_has_a_layer_and_imports_none_above_it():
     for path in top.rglob("*.py"):
         rel = path.relative_to(ROOT).with_suffix("").parts
         own = LAYER_OF.get(rel[1]) if len(rel) > 1 and rel[1] != "__init__" else 0
-        for name in _top_level_imports(path, ".".join(rel[:-1])):
+        for name in _coursekit_imports(path, ".".join(rel[:-1])):
             if LAYER_OF.get(name, 0) > own:
                 upward.append(f"{'/'.join(rel)} (layer {own}) imports coursekit.{name} "
                               f"(layer {LAYER_OF[name]})")
