@@ -10,7 +10,7 @@ import os
 from concurrent.futures import as_completed
 from pathlib import Path
 
-from .lessons import execute, lesson_paths
+from .lessons import _env, execute, lesson_paths
 
 
 _RUNS: list = []  # the lesson runs of this build, read by claims_step
@@ -36,16 +36,18 @@ def course_jobs() -> int:
 
 
 def _execute_sharing(path: Path, out_dir: Path, fast: bool):
-    """:func:`execute` in a worker process, its kernel on one OpenMP thread (lessons run side by side)."""
-    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
-    return execute(path, out_dir, fast=fast, html=True)
+    """:func:`execute` with the kernel on one OpenMP thread, as every lesson that may share the
+    machine runs (alone or side by side: its numbers do not depend on ``COURSEKIT_JOBS``)."""
+    with _env(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1"):
+        return execute(path, out_dir, fast=fast, html=True)
 
 
 def lectures_step(out: Path, fast: bool, only: str):
     """Execute every lecture notebook into ``out/notebooks`` (ipynb + HTML).
 
     Lessons that time CPU threads (metadata ``coursekit.exclusive``) run alone, first; the
-    others run :func:`course_jobs` at a time, each kernel on one thread. Rows keep lesson order.
+    others run :func:`course_jobs` at a time, each kernel on one thread (also when run one by
+    one). Rows keep lesson order.
     """
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
@@ -62,7 +64,7 @@ def lectures_step(out: Path, fast: bool, only: str):
     if jobs == 1:
         for path in shared:
             print(f"[{next(counter)}/{len(paths)}] executing {path.name} ...", flush=True)
-            runs[path] = execute(path, out / "notebooks", fast=fast, html=True)
+            runs[path] = _execute_sharing(path, out / "notebooks", fast)
     elif shared:
         print(f"executing {len(shared)} lessons, {jobs} at a time (one thread each) ...", flush=True)
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
