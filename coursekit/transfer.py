@@ -64,14 +64,19 @@ def resnet18_pretrained(progress: bool = False, timeout: float = 10.0) -> nn.Mod
     ``ResNet18_Weights.DEFAULT.transforms()``. ``timeout``: seconds to wait for the server
     (so that an offline machine fails fast instead of hanging).
     """
+    import contextlib
+    import io
     import socket
+    import sys
 
     from torchvision.models import ResNet18_Weights, resnet18
     w = ResNet18_Weights.DEFAULT
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)
     try:
-        return resnet18(weights=w, progress=progress).eval()
+        # torch.hub announces each download on stdout even with progress=False; say it only with progress
+        with contextlib.redirect_stdout(sys.stdout if progress else io.StringIO()):
+            return resnet18(weights=w, progress=progress).eval()
     except Exception as e:  # URLError, OSError, RuntimeError (corrupt file), ...
         cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(w.url).name
         raise PretrainedUnavailableError(
