@@ -229,8 +229,9 @@ SETUP_TAG = "coursekit-setup"
 
 
 def setup_cell_source() -> str:
-    """The first code cell of every lesson: installs coursekit only where it is missing."""
-    source = f"coursekit @ git+https://{COURSE_REPO}@{COURSE_REF}"
+    """The first code cell of every lesson: installs coursekit with its torch half (the pinned
+    torch) only where coursekit is missing."""
+    source = f"coursekit[torch] @ git+https://{COURSE_REPO}@{COURSE_REF}"  # the whole course: torch too
     return (
         "# Set-up: installs coursekit where it is missing (Colab, Binder, a new laptop); does nothing\n"
         "# where it is already installed or the machine is offline. Needs no change.\n"

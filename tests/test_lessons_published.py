@@ -44,5 +44,6 @@ def test_setup_cell_installs_the_pinned_version_when_missing(monkeypatch, capsys
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     monkeypatch.setattr(subprocess, "run", lambda cmd: calls.append(cmd) or subprocess.CompletedProcess(cmd, 1))
     exec(setup_cell_source(), {})
-    assert calls and calls[0][-1] == f"coursekit @ git+https://{COURSE_REPO}@{COURSE_REF}"
+    # the whole course: torch is an optional extra of coursekit since the NumPy half runs without it
+    assert calls and calls[0][-1] == f"coursekit[torch] @ git+https://{COURSE_REPO}@{COURSE_REF}"
     assert "could not install coursekit" in capsys.readouterr().out   # offline: says so, no error
