@@ -278,10 +278,14 @@ class AnchorStats:
         """Background anchors per foreground anchor."""
         return self.background / max(self.foreground, 1)
 
-    def __repr__(self):
-        return (f"AnchorStats({len(self.labels)} anchors: {self.foreground} foreground, "
+    def __str__(self):
+        """The sentence a lesson prints: ``384 anchors: 13 foreground, 341 background, ...``."""
+        return (f"{len(self.labels)} anchors: {self.foreground} foreground, "
                 f"{self.background} background, {(self.labels == -1).sum()} ignored; "
-                f"{self.ratio:.0f} background per foreground)")
+                f"{self.ratio:.0f} background per foreground")
+
+    def __repr__(self):
+        return f"AnchorStats({self})"
 
 
 def label_anchors(anchors, gt_boxes, fg_iou: float = 0.5, bg_iou: float = 0.4) -> AnchorStats:
