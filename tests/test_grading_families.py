@@ -2,9 +2,9 @@
 feedback shows per hidden test only its points and the families that failed and passed.
 
 In-process and cheap (no sandbox): the specs are drawn for several seeds, the samples' cells
-run here (as in test_expected_scores), and the grader's own scoring (``runner.score_tests``)
+run here (as in test_grading_expected_scores), and the grader's own scoring (``runner.score_tests``)
 and feedback line (``feedback.hidden_line``) turn the results into text. The same lines from
-the real grader are checked in test_assignments (the samples' round trip).
+the real grader are checked in test_grading_assignments (the samples' round trip).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from coursekit.grading.feedback import hidden_line
 from coursekit.grading.limits import GradingLimits
 from coursekit.grading.runner import TestResult as Result, score_tests
 from coursekit.grading.spec import Test as SpecTest, call, load_spec, make_tests
-from test_expected_scores import namespace, returns
+from test_grading_expected_scores import namespace, returns
 
 ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = json.loads((ROOT / "tests" / "submissions" / "expected_families.json").read_text())

@@ -56,7 +56,7 @@ MUTANTS = [
     Mutant("nn-dropout-scale-by-p", "coursekit/nn/dropout.py",
            'scale = 1.0 / q if mode == "inverted" else 1.0',
            'scale = 1.0 / p if mode == "inverted" else 1.0',
-           ("tests/test_dropout.py",), "inverted dropout divides by the drop probability"),
+           ("tests/test_nn_dropout.py",), "inverted dropout divides by the drop probability"),
     # -- data
     Mutant("data-train-val-overlap-1000", "coursekit/data/torchvision_sets.py",
            'return (x[:-v], y[:-v]) if split == "train"',
@@ -88,27 +88,27 @@ MUTANTS = [
     Mutant("grading-feedback-prints-hidden", "coursekit/grading/feedback.py",
            '        return [new_markdown_cell(f"**{hidden_line(t)}**")]',
            '        return [new_markdown_cell(f"**{hidden_line(t)}**" + "".join(f"\\n- {m}" for m in t.messages))]',
-           ("tests/test_confidentiality.py", "-k", "a1_conv and feedback"),
+           ("tests/test_grading_confidentiality.py", "-k", "a1_conv and feedback"),
            "feedback prints each hidden case's label, expected and received values"),
     Mutant("grading-summary-prints-hidden-values", "coursekit/grading/feedback.py",
            "text = hidden_line(t) if t.hidden else visible_lines(t)[0]",
            'text = hidden_line(t) + " ".join(m.split(": ", 1)[-1] for m in t.messages) if t.hidden '
            "else visible_lines(t)[0]",
-           ("tests/test_confidentiality.py", "-k", "a1_conv and feedback"),
+           ("tests/test_grading_confidentiality.py", "-k", "a1_conv and feedback"),
            "the feedback summary shows hidden cases' expected and received values (no labels)"),
     Mutant("grading-compare-reshapes", "coursekit/grading/compare.py",
            "    if rec.shape != exp.shape:\n        return (f\"{where}: expected shape",
            "    rec = rec.reshape(exp.shape) if rec.size == exp.size else rec\n"
            "    if rec.shape != exp.shape:\n        return (f\"{where}: expected shape",
-           ("tests/test_compare_contract.py",), "a right-size array in the wrong layout accepted"),
+           ("tests/test_grading_compare.py",), "a right-size array in the wrong layout accepted"),
     Mutant("grading-threshold-strict", "coursekit/grading/compare.py",
            "            if acc >= threshold:",
            "            if acc > threshold:",
-           ("tests/test_compare_contract.py", "-k", "threshold"), "an accuracy exactly at a threshold loses its level"),
+           ("tests/test_grading_compare.py", "-k", "threshold"), "an accuracy exactly at a threshold loses its level"),
     Mutant("grading-all-or-nothing", "coursekit/grading/runner.py",
            "mean = sum(fractions) / len(fractions) if fractions else 0.0",
            "mean = min(fractions) if fractions else 0.0",
-           ("tests/test_expected_scores.py", "-k", "graders_scoring"), "partial credit per case lost"),
+           ("tests/test_grading_expected_scores.py", "-k", "graders_scoring"), "partial credit per case lost"),
 ]
 
 

@@ -7,7 +7,7 @@ batch — labels, inputs and reference outputs — are taken from the batch itse
 hook keeps what the grader's ``prepare`` drew and computed), and none may appear, as text, repr or number sequence, in
 anything a student gets back: the feedback files, the feedback notebook, and the output of
 ``coursekit check``. The autograded notebook and the journal are the instructor's and do
-carry hidden messages (``test_assignments`` checks that); they are not searched here.
+carry hidden messages (``test_grading_assignments`` checks that); they are not searched here.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ and the instructor's solution are executed here, in-process, outside the grader 
 no child, no wire): a case passes when the sample's return values compare with the
 solution's under the spec's own comparison. A test's score is ``points x share of its cases
 passed``. These derived scores must equal ``tests/submissions/expected_scores.json`` (which
-test_assignments checks against the real grader), for several seeds.
+test_grading_assignments checks against the real grader), for several seeds.
 """
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ DEFAULT_ASSIGNMENT = "a1_conv_arithmetic"  # attacks without ASSIGNMENTS run on 
 # The corpus attacks the grader's isolation (kill(-1), reading other users' files ...): it needs
 # root mode (namespaces, a dedicated uid). Without root the sandbox runs in basic mode, whose
 # residual risks are stated in coursekit/grading/sandbox.py; basic mode's own guarantees are
-# tested in test_sandbox.py and test_grading_non_root.py.
+# tested in test_grading_sandbox.py and test_grading_non_root.py.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attack_corpus"),
               pytest.mark.skipif(os.geteuid() != 0, reason="the attack corpus needs the sandbox's root mode "
                                  "(run as root, as CI and `coursekit autograde` on a server do)")]
