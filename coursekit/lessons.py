@@ -151,9 +151,27 @@ def execute(path: str | os.PathLike, out_dir: str | os.PathLike | None = None,
         if html:
             from nbconvert import HTMLExporter
 
-            body, _ = HTMLExporter().from_notebook_node(nb)
+            body, _ = HTMLExporter().from_notebook_node(static_widgets(nb))
             written.with_suffix(".html").write_text(body, encoding="utf-8")
     return LessonRun(path.stem, seconds, status, written, claims, notebook_problems(nb), len(figures_in_notebook(nb)))
+
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = "[interactive explorer: open this notebook in Jupyter and run the cell to use it]"
+
+
+def static_widgets(nb):
+    """A copy of executed notebook ``nb`` for a static page: a widget's text fallback (the
+    repr of its whole tree of children) becomes :data:`WIDGET_NOTE`."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET_MIME in data:
+                data["text/plain"] = WIDGET_NOTE
+    return nb
 
 
 NUDGE_SECONDS = 5.0

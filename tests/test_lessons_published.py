@@ -47,3 +47,21 @@ def test_setup_cell_installs_the_pinned_version_when_missing(monkeypatch, capsys
     # the whole course: torch is an optional extra of coursekit since the NumPy half runs without it
     assert calls and calls[0][-1] == f"coursekit[torch] @ git+https://{COURSE_REPO}@{COURSE_REF}"
     assert "could not install coursekit" in capsys.readouterr().out   # offline: says so, no error
+
+
+def test_static_pages_show_a_note_instead_of_a_widgets_repr():
+    import nbformat
+
+    from coursekit.lessons import WIDGET_MIME, WIDGET_NOTE, static_widgets
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("explorer")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        WIDGET_MIME: {"model_id": "abc", "version_major": 2, "version_minor": 0},
+        "text/plain": "ConvExplorer(children=(HBox(children=(VBox(...",
+    }), nbformat.v4.new_output("display_data", data={"text/plain": "a plain result"})]
+    nb.cells.append(cell)
+    page = static_widgets(nb)
+    assert page.cells[0].outputs[0]["data"]["text/plain"] == WIDGET_NOTE
+    assert page.cells[0].outputs[1]["data"]["text/plain"] == "a plain result"
+    assert nb.cells[0].outputs[0]["data"]["text/plain"].startswith("ConvExplorer(")  # the notebook itself unchanged
