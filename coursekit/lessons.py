@@ -161,15 +161,18 @@ WIDGET_NOTE = "[interactive explorer: open this notebook in Jupyter and run the 
 
 
 def static_widgets(nb):
-    """A copy of executed notebook ``nb`` for a static page: a widget's text fallback (the
-    repr of its whole tree of children) becomes :data:`WIDGET_NOTE`."""
+    """A copy of executed notebook ``nb`` for a static HTML page: each widget becomes the line
+    :data:`WIDGET_NOTE`. (A widget on a page needs JavaScript from a CDN, so offline it showed
+    nothing, and its text fallback is the repr of its whole tree of children.)"""
     import copy
 
     nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)  # the saved widget state: only a live widget page needs it
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if WIDGET_MIME in data:
+                del data[WIDGET_MIME]
                 data["text/plain"] = WIDGET_NOTE
     return nb
 

@@ -61,7 +61,9 @@ def test_static_pages_show_a_note_instead_of_a_widgets_repr():
         "text/plain": "ConvExplorer(children=(HBox(children=(VBox(...",
     }), nbformat.v4.new_output("display_data", data={"text/plain": "a plain result"})]
     nb.cells.append(cell)
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     page = static_widgets(nb)
-    assert page.cells[0].outputs[0]["data"]["text/plain"] == WIDGET_NOTE
+    assert page.cells[0].outputs[0]["data"] == {"text/plain": WIDGET_NOTE}
+    assert "widgets" not in page.metadata and "widgets" in nb.metadata
     assert page.cells[0].outputs[1]["data"]["text/plain"] == "a plain result"
     assert nb.cells[0].outputs[0]["data"]["text/plain"].startswith("ConvExplorer(")  # the notebook itself unchanged
