@@ -174,6 +174,11 @@ def test_param_bars_of_a_summary():
     assert [b.get_height() for b in top.patches] == pytest.approx(
         [r.params / 1e6 for r in s.rows if r.params])
     assert "parameters" in top.get_ylabel() and "multiply" in bottom.get_ylabel()
+    from coursekit.viz.param_bars import COLOUR_KEY
+    assert [b.get_facecolor()[:3] for b in top.patches] == [pytest.approx((0.122, 0.467, 0.706), abs=1e-3),
+                                                            pytest.approx((0.839, 0.153, 0.157), abs=1e-3)]
+    for titled in (fig, param_bars(s, title="my title"), param_bars(s, horizontal=True)):
+        assert COLOUR_KEY in titled.axes[0].get_title()   # the colours are explained, whatever the title
     with pytest.raises(ValueError, match="summary"):
         param_bars(stack_summary((3, 8, 8), [("relu",)]))
     import matplotlib.pyplot as plt

@@ -7,6 +7,7 @@ from .style import MAX_WIDTH_IN
 
 __all__ = ["param_bars", "layer_labels"]
 
+COLOUR_KEY = "blue: convolution, red: fully connected, grey: other"
 _SHORT = {"Conv2d": "conv", "Linear": "fc", "ConvTranspose2d": "deconv", "BatchNorm2d": "bn",
           "BatchNorm1d": "bn"}
 
@@ -66,10 +67,9 @@ def param_bars(summary, *, log: bool = False, title: str | None = None, axes=Non
         if log:
             ax.set_yscale("log")
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_title(title or f"{summary.total_params:,} parameters, "
-                      f"{summary.total_macs / 1e9:.2f} G multiply-accumulates per "
-                      f"{'×'.join(map(str, summary.input_size))} input\n"
-                      "(blue: convolution, red: fully connected)")
+    axes[0].set_title((title or f"{summary.total_params:,} parameters, "
+                       f"{summary.total_macs / 1e9:.2f} G multiply-accumulates per "
+                       f"{'×'.join(map(str, summary.input_size))} input") + f"\n({COLOUR_KEY})")
     axes[1].set_xticks(list(xs), layer_labels(rows), rotation=90, fontsize=8 if len(rows) <= 36 else 7)
     axes[1].set_xlim(-0.6, len(rows) - 0.4)
     axes[1].set_xlabel("layer")
@@ -96,7 +96,7 @@ def _param_barh(summary, rows, log, title, axes):
     axes[0].set_ylim(len(rows) - 0.4, -0.6)          # first layer on top
     axes[0].set_ylabel("layer (forward order)")
     fig.suptitle(title or f"{summary.total_params:,} parameters, {summary.total_macs / 1e9:.2f} G multiply-accumulates")
-    axes[0].set_title("parameters (blue: convolution, red: fully connected, grey: other)", fontsize=9)
+    axes[0].set_title(f"parameters ({COLOUR_KEY})", fontsize=9)
     axes[1].set_title("multiply-accumulates per example", fontsize=9)
     fig.tight_layout()
     return fig
