@@ -9,7 +9,9 @@ evaluates them both ways:
 - :func:`accuracy_with_batch_statistics`: accuracy of a model run in *train* mode on batches
   of a given size (BatchNorm normalizes each batch with its own statistics), on a copy, so
   the model's running statistics are not touched. Compare with ``coursekit.train.evaluate``
-  (eval mode, running statistics).
+  (eval mode, running statistics);
+- :func:`small_batch_study`: the lesson's experiment, BatchNorm and GroupNorm trained at batch
+  64 and 2 and evaluated both ways, over seeds.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["limited_steps", "accuracy_with_batch_statistics"]
+__all__ = ["limited_steps", "accuracy_with_batch_statistics", "small_batch_study"]
 
 
 class limited_steps:
@@ -68,3 +70,35 @@ def accuracy_with_batch_statistics(model: nn.Module, x: torch.Tensor, y: torch.T
     correct = sum(int((twin(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum())
                   for i in range(0, n, batch_size))
     return correct / n
+
+
+def small_batch_study(loader_large, loader_pairs, val_loader, steps: int, seeds) -> dict:
+    """Validation accuracy (a ``Spread`` over ``seeds``) of ``deep_mlp(64, 10, depth=3, width=64)``
+    trained for ``steps`` SGD steps (lr 0.01, momentum 0.9): with BatchNorm on ``loader_large``
+    ("BN@64"), with BatchNorm and with GroupNorm on ``loader_pairs`` ("BN@2", "GN@2"); each
+    evaluated in eval mode and in train mode on validation pairs (batches of 2).
+
+    Returns ``{"BN@64 eval mode", "BN@64 train mode, batches of 2", "BN@2 eval mode",
+    "BN@2 train mode, batches of 2", "GN@2 eval mode", "GN@2 batches of 2"} -> Spread``.
+    """
+    from .claims import seeds_summary
+    from .models import deep_mlp
+    from .train import evaluate, fit, seed_everything
+
+    x_val, y_val = val_loader.dataset.x, val_loader.dataset.y
+    runs = {"BN@64": ("batch", loader_large), "BN@2": ("batch", loader_pairs), "GN@2": ("group", loader_pairs)}
+    pairs_label = {"BN@64": "BN@64 train mode, batches of 2", "BN@2": "BN@2 train mode, batches of 2",
+                   "GN@2": "GN@2 batches of 2"}
+    res: dict = {}
+    for seed in seeds:
+        for name, (norm, loader) in runs.items():
+            seed_everything(seed)
+            net = deep_mlp(64, 10, depth=3, width=64, norm=norm)
+            fit(net, limited_steps(loader, steps), None, 1,
+                torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9), progress=False)
+            res.setdefault(f"{name} eval mode", []).append(evaluate(net, val_loader)["accuracy"])
+            res.setdefault(pairs_label[name], []).append(
+                accuracy_with_batch_statistics(net, x_val, y_val, batch_size=2))
+    order = ["BN@64 eval mode", "BN@64 train mode, batches of 2", "BN@2 eval mode",
+             "BN@2 train mode, batches of 2", "GN@2 eval mode", "GN@2 batches of 2"]
+    return {k: seeds_summary(res[k]) for k in order}

@@ -54,12 +54,13 @@ def lectures_step(out: Path, fast: bool, only: str):
 
     _RUNS.clear()
     paths = [p for p in lesson_paths() if only in p.name]
-    alone = [p for p in paths if exclusive_reason(p)]
-    shared = [p for p in paths if p not in alone]
+    reasons = {p: exclusive_reason(p) for p in paths}
+    alone = [p for p in paths if reasons[p]]
+    shared = [p for p in paths if not reasons[p]]
     jobs = min(course_jobs(), len(shared)) or 1
     runs, counter = {}, iter(range(1, len(paths) + 1))
     for path in alone:
-        print(f"[{next(counter)}/{len(paths)}] executing {path.name} (alone: {exclusive_reason(path)}) ...", flush=True)
+        print(f"[{next(counter)}/{len(paths)}] executing {path.name} (alone: {reasons[path]}) ...", flush=True)
         runs[path] = execute(path, out / "notebooks", fast=fast, html=True)
     if jobs == 1:
         for path in shared:

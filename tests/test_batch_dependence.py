@@ -41,3 +41,16 @@ def test_accuracy_with_batch_statistics_leaves_the_model_alone():
     assert accuracy_with_batch_statistics(gn, x, y, 2) == pytest.approx(eval_acc)
     with pytest.raises(ValueError):
         accuracy_with_batch_statistics(net, x, y, 100)
+
+
+def test_small_batch_study_reports_every_row_over_the_seeds():
+    from coursekit.batch_dependence import small_batch_study
+    from coursekit.data import dataloaders
+
+    large, val = dataloaders("digits", batch_size=64)
+    pairs, _ = dataloaders("digits", batch_size=2)
+    res = small_batch_study(large, pairs, val, steps=3, seeds=[0, 1])
+    assert list(res) == ["BN@64 eval mode", "BN@64 train mode, batches of 2", "BN@2 eval mode",
+                         "BN@2 train mode, batches of 2", "GN@2 eval mode", "GN@2 batches of 2"]
+    assert all(len(v.values) == 2 and all(0 <= a <= 1 for a in v.values) for v in res.values())
+    assert res["GN@2 eval mode"].values == res["GN@2 batches of 2"].values   # GroupNorm: no batch statistics

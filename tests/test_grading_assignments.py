@@ -76,40 +76,33 @@ def a1_batch(tmp_path_factory):
     return report, grading, before, after
 
 
-@pytest.fixture(scope="module")
-def a2_batch(tmp_path_factory):
-    grading = tmp_path_factory.mktemp("grading_a2")
-    _stage(A2, grading / "submitted")
-    report = autograde(A2, root=ROOT, grading_dir=grading, parallel=2, seed=SEED, progress=False,
+def _graded(tmp_path_factory, name, seed):
+    """``(report, grading dir)`` of ``name``'s samples graded as one batch."""
+    grading = tmp_path_factory.mktemp(f"grading_{name[:2]}")
+    _stage(name, grading / "submitted")
+    report = autograde(name, root=ROOT, grading_dir=grading, parallel=2, seed=seed, progress=False,
                        fast=True, html=False)
     return report, grading
+
+
+@pytest.fixture(scope="module")
+def a2_batch(tmp_path_factory):
+    return _graded(tmp_path_factory, A2, SEED)
 
 
 @pytest.fixture(scope="module")
 def a3_batch(tmp_path_factory):
-    grading = tmp_path_factory.mktemp("grading_a3")
-    _stage(A3, grading / "submitted")
-    report = autograde(A3, root=ROOT, grading_dir=grading, parallel=2, seed=SEED + 1, progress=False,
-                       fast=True, html=False)
-    return report, grading
+    return _graded(tmp_path_factory, A3, SEED + 1)
 
 
 @pytest.fixture(scope="module")
 def a4_batch(tmp_path_factory):
-    grading = tmp_path_factory.mktemp("grading_a4")
-    _stage(A4, grading / "submitted")
-    report = autograde(A4, root=ROOT, grading_dir=grading, parallel=2, seed=SEED + 2, progress=False,
-                       fast=True, html=False)
-    return report, grading
+    return _graded(tmp_path_factory, A4, SEED + 2)
 
 
 @pytest.fixture(scope="module")
 def a5_batch(tmp_path_factory):
-    grading = tmp_path_factory.mktemp("grading_a5")
-    _stage(A5, grading / "submitted")
-    report = autograde(A5, root=ROOT, grading_dir=grading, parallel=2, seed=SEED + 3, progress=False,
-                       fast=True, html=False)
-    return report, grading
+    return _graded(tmp_path_factory, A5, SEED + 3)
 
 
 def test_every_assignment_has_a_verified_release():
