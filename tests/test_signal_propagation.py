@@ -71,3 +71,19 @@ def test_plots_share_axes_and_draw():
     assert ax.get_xlabel().startswith("singular value")
     with pytest.raises(ValueError):
         plot_grad_norms_by_depth({})
+
+
+def test_grad_norm_zeros_get_their_own_row_labelled_zero():
+    """Exact zeros are not drawn as a small value: they sit below every non-zero norm, one
+    empty decade lower, on a tick labelled "0" (a log axis has no 0)."""
+    ax = plot_grad_norms_by_depth({"zero": {"w1": 0.0, "w2": 0.0}, "tiny": {"w1": 2e-5, "w2": 1e-5},
+                                   "he": {"w1": 0.5, "w2": 0.9}})
+    ax.figure.canvas.draw()
+    zero_line = next(line for line in ax.get_lines() if line.get_label().startswith("zero"))
+    assert "2 layers exactly 0" in zero_line.get_label()
+    assert np.all(zero_line.get_ydata() <= 1e-5 / 100)
+    labels = {t.get_text() for t in ax.get_yticklabels()}
+    assert "0" in labels and "$10^{-5}$" in labels
+    assert ax.get_ylim()[0] < zero_line.get_ydata()[0]
+    ax = plot_grad_norms_by_depth({"a": {"w1": 1e-11, "w2": 2e-11}})      # no zeros: a plain log axis
+    assert "0" not in {t.get_text() for t in ax.get_yticklabels()}
