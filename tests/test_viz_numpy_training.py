@@ -27,6 +27,9 @@ def test_plot_timings_annotates_speedups_and_rejects_bad_input():
     fig = plot_timings({"slow": 1.0, "fast": 0.01})
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any("(100x)" in t for t in texts) and any("(1x)" in t for t in texts)
+    assert "faster than the slowest" in fig.axes[0].get_xlabel()          # the key to the (Nx) labels
+    texts = [t.get_text() for t in plot_timings({"slow": 1.0, "fast": 0.4}).axes[0].texts]
+    assert any("(2.5x)" in t for t in texts)                               # small speed-ups keep a decimal
     with pytest.raises(ValueError, match="positive"):
         plot_timings({"broken": 0.0})
 
