@@ -81,6 +81,16 @@ def test_dataloaders_normalize_with_train_statistics():
     torch.testing.assert_close(all_x.std(dim=(0, 2, 3)), torch.ones(3), atol=1e-3, rtol=0)
 
 
+def test_dataloaders_without_augmentation_leave_torchvision_unloaded(monkeypatch):
+    """augment=None never imports the augmentation module (and torchvision with it: seconds)."""
+    pytest.importorskip("torch")
+    import sys
+    from coursekit.data import dataloaders
+    monkeypatch.setitem(sys.modules, "coursekit.data.augment", None)     # any import of it now fails
+    train, _ = dataloaders("digits", batch_size=64)
+    assert next(iter(train))[0].shape == (64, 1, 8, 8)
+
+
 def test_dataloaders_with_augmentation_shapes_and_shuffling():
     pytest.importorskip("torch")
     from coursekit.data import dataloaders

@@ -57,7 +57,6 @@ def dataloaders(name: str = "shapes", batch_size: int = 128, *, augment=None,
     the statistics (tuples, or None when ``normalize=False``).
     """
     from . import channel_stats, class_names, load
-    from .augment import resolve_augmentation
 
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size={batch_size!r}: expected a positive int")
@@ -69,7 +68,10 @@ def dataloaders(name: str = "shapes", batch_size: int = 128, *, augment=None,
         m = np.asarray(mean, np.float32)[:, None, None]
         s = np.asarray(std, np.float32)[:, None, None]
         xva = (xva - m) / s
-    aug = resolve_augmentation(augment, size=tuple(xtr.shape[-2:]))
+    aug = None
+    if augment is not None:             # imported only when asked for: torchvision takes seconds to load
+        from .augment import resolve_augmentation
+        aug = resolve_augmentation(augment, size=tuple(xtr.shape[-2:]))
     if aug is None and normalize:
         xtr, train_tf = (xtr - m) / s, None
     elif aug is None:
