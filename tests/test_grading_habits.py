@@ -238,6 +238,27 @@ def test_the_grading_shell_takes_the_magics_students_use():
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
+def test_a_time_limit_never_stops_an_import_half_way_nor_is_swallowed(tmp_path):
+    """A scratch cell's time limit that falls inside an import waits for the import to finish
+    (torch's import stopped half-way left modules that crashed the child when touched again:
+    "kernel died", 0 points), then stops the cell; a student's ``except Exception`` cannot
+    swallow the timeout."""
+    (tmp_path / "slowmod.py").write_text("import time\ntime.sleep(2.6)\ndone = True\n")
+    cells = ["import slowmod\nwhile True:\n    pass",            # extra: its 1 s limit falls in the import
+             "assert slowmod.done",                               # the import completed
+             "try:\n    while True:\n        pass\nexcept Exception:\n    pass"]   # answer: 1 s
+    code = ("import json, sys, time\nsys.path.insert(0, '.')\n"
+            "from coursekit.grading.child import _make_shell, run_cells\nt = time.perf_counter()\n"
+            f"errors, _ = run_cells(_make_shell(), {cells!r}, 1, ['extra', 'answer', 'answer'], 0.5)\n"
+            "print(json.dumps([errors, time.perf_counter() - t]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path, env=dict(os.environ, MPLBACKEND="Agg"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    errors, seconds = json.loads(out.stdout.strip().splitlines()[-1])
+    assert [(e["cell"], e.get("skipped", False)) for e in errors] == [(0, True), (2, False)], errors
+    assert "CellTimeout" in errors[1]["error"] and seconds < 2.6 + 1 + 5, (errors, seconds)
+
+
 def test_input_fails_at_once_as_in_a_kernel_and_never_reads_the_graders_pipe():
     """``input()`` in student code raises the error a frontend-less kernel raises (as in
     ``coursekit check``), at once, instead of blocking on the request pipe until the time

@@ -55,12 +55,38 @@ def _detach_stdin() -> int:
     return requests
 
 
-class CellTimeout(Exception):
-    """A cell or graded call ran past its time limit."""
+class CellTimeout(BaseException):
+    """A cell or graded call ran past its time limit. A ``BaseException``, like the
+    ``KeyboardInterrupt`` a notebook's stop button raises, so that an ``except Exception``
+    (the student's, or a library's such as torch's import) cannot swallow it."""
 
 
-def _alarm(seconds: float):
+IMPORT_POLL_S = 0.05
+IMPORT_GRACE_S = 30.0   # the longest a time limit waits for an import (torch on a busy machine: ~10 s)
+
+
+def _importing(frame) -> bool:
+    """Whether ``frame`` runs inside an import (its stack passes through importlib)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _alarm(seconds: float, grace: float | None = None):
+    """Raise :class:`CellTimeout` in the main thread after ``seconds``, but never inside an
+    import in progress: an import stopped half-way (torch's, whose C extension registers
+    itself in steps) leaves modules that can crash the interpreter when touched again, and
+    the child would die with the student's functions undefined. The timeout then waits until
+    the import returns (polled every :data:`IMPORT_POLL_S`), at most ``grace`` more seconds
+    (default :data:`IMPORT_GRACE_S`); the sandbox's wall clock still bounds everything."""
+    hard = time.monotonic() + float(seconds) + float(IMPORT_GRACE_S if grace is None else grace)
+
     def handler(signum, frame):
+        if _importing(frame) and time.monotonic() < hard:
+            signal.setitimer(signal.ITIMER_REAL, IMPORT_POLL_S)
+            return
         raise CellTimeout(f"ran longer than {seconds:g} s")
     signal.signal(signal.SIGALRM, handler)
     signal.setitimer(signal.ITIMER_REAL, max(float(seconds), 0.001))
