@@ -222,7 +222,7 @@ def write_feedback(a, result: SubmissionResult, grading_dir: Path, folder: Path,
         try:
             cells = _student_cells(folder, a.name)
             feedback_mod.write(result, a.release, a.source, cells, grading_dir, html_out=html,
-                               folder_name=safe_name(result.student))
+                               folder_name=safe_name(result.student), policy=a.policy)
             _carry_exchange_files(grading_dir, folder, result.student, a.name)
         except Exception as e:  # noqa: BLE001 - student content must not stop the batch
             _fail(result, "could not write feedback", e, log)

@@ -86,7 +86,12 @@ def visible_lines(t) -> list[str]:
     return lines
 
 
-def summary_markdown(result) -> str:
+def summary_markdown(result, policy=None) -> str:
+    """The feedback's first cell: status (with what it means and what to do, see
+    :func:`coursekit.grading.statuses.advice`; ``policy``: the assignment's limits), score,
+    a line per test, cell errors and notes."""
+    from .statuses import advice
+
     rows = ["| test | result |", "|---|---|"]
     for t in result.tests:
         text = hidden_line(t) if t.hidden else visible_lines(t)[0]
@@ -95,6 +100,9 @@ def summary_markdown(result) -> str:
              f"**Student:** {html.escape(display_id(result.student))}  \n**Status:** {html.escape(result.status)}  \n"
              f"**Score:** {_pts(result.score)} / {_pts(result.max_score)}",
              "\n".join(rows)]
+    what = advice(result.status, policy)
+    if what:
+        parts.insert(2, f"**What this status means:** {html.escape(what)}")
     if result.tampered:
         parts.append("**Changed test or set-up cells (restored from the release before grading):**\n"
                      + "\n".join(f"- {html.escape(x)}" for x in result.tampered))
@@ -111,10 +119,10 @@ def _left_out_cell(n: int):
     return new_markdown_cell(f"*({n} more cells of your notebook are not shown here.)*")
 
 
-def feedback_notebook(result, release: list[Cell], student: list[Cell] | None):
+def feedback_notebook(result, release: list[Cell], student: list[Cell] | None, policy=None):
     """The student-facing feedback notebook (hidden tests as one line each)."""
     nb = new_notebook()
-    nb.cells.append(new_markdown_cell(_no_script_urls(summary_markdown(result))))
+    nb.cells.append(new_markdown_cell(_no_script_urls(summary_markdown(result, policy))))
     tests = {t.grade_id: t for t in result.tests}
     rel_tests = {c.grade_id: c for c in release if c.is_test}
     shown = set()
@@ -273,7 +281,8 @@ def to_html(nb, title: str = "Feedback") -> str:
 
 
 def write(result, release: list[Cell], source: list[Cell], student: list[Cell] | None,
-          grading_dir: Path, html_out: bool = True, folder_name: str | None = None) -> Path | None:
+          grading_dir: Path, html_out: bool = True, folder_name: str | None = None,
+          policy=None) -> Path | None:
     """Write autograded/<s>/<a>/<a>.ipynb and feedback/<s>/<a>/<a>.html (nbgrader layout;
     ``<s>`` = ``folder_name``, a safe file name for the student, default the student id)."""
     name = result.assignment
@@ -286,6 +295,6 @@ def write(result, release: list[Cell], source: list[Cell], student: list[Cell] |
     fb = Path(grading_dir) / "feedback" / folder_name / name
     fb.mkdir(parents=True, exist_ok=True)
     path = fb / f"{name}.html"
-    path.write_text(to_html(feedback_notebook(result, release, student), title=f"Feedback: {name}"),
+    path.write_text(to_html(feedback_notebook(result, release, student, policy), title=f"Feedback: {name}"),
                     encoding="utf-8")
     return path
