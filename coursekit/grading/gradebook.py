@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from pathlib import Path
@@ -15,8 +16,11 @@ from .notebook import read_cells
 
 
 def ensure_tools_on_path() -> None:
-    """nbgrader runs the ``alembic`` command when it creates a gradebook: make the venv's
-    bin folder (where it is installed) reachable even when python was started by full path."""
+    """Before nbgrader creates a gradebook: it stamps a new one with its schema's newest
+    revision, which it asks a separate ``alembic heads`` process for (5-20 s: alembic loads every
+    migration script); :func:`alembic_head` reads the same answer from the scripts' text, once
+    per process. The venv's bin folder is put on PATH too, so the ``alembic`` command is found
+    (by nbgrader's fallback) when python was started by full path."""
     import os
     import sys
 
@@ -24,6 +28,38 @@ def ensure_tools_on_path() -> None:
     parts = os.environ.get("PATH", "").split(os.pathsep)
     if bindir not in parts:
         os.environ["PATH"] = os.pathsep.join([bindir] + [p for p in parts if p])
+    import nbgrader.api as api
+
+    head = alembic_head()
+    if head is not None and not getattr(api.get_alembic_version, "coursekit_head", None):
+        def get_alembic_version() -> str:
+            return head
+        get_alembic_version.coursekit_head = head
+        api.get_alembic_version = get_alembic_version
+
+
+@functools.lru_cache(maxsize=1)
+def alembic_head() -> str | None:
+    """The newest revision of nbgrader's gradebook schema: the one ``revision = '...'`` of its
+    migration scripts that no script names as its ``down_revision``. None unless there is
+    exactly one (then nbgrader asks alembic itself)."""
+    import importlib.util
+    import re
+
+    spec = importlib.util.find_spec("nbgrader")   # its location, without importing it (seconds)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    revs, downs = set(), set()
+    for path in (Path(list(spec.submodule_search_locations)[0]) / "alembic" / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        rev = re.search(r"^revision\s*=\s*['\"](\w+)['\"]", text, re.M)
+        down = re.search(r"^down_revision\s*=\s*(.+)$", text, re.M)
+        if rev is None or down is None:  # a script this reader does not understand
+            return None
+        revs.add(rev.group(1))
+        downs.update(re.findall(r"['\"](\w+)['\"]", down.group(1)))
+    heads = revs - downs
+    return heads.pop() if len(heads) == 1 and revs else None
 
 
 def db_url(grading_dir: Path) -> str:
