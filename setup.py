@@ -1,4 +1,5 @@
-"""Build hook: the wheel carries the lecture notebooks and the student release.
+"""Build hook: the wheel carries the lecture notebooks and the student release (with its
+visible-case packs).
 
 Everything else is in pyproject.toml. ``coursekit lessons DIR`` copies these files into a
 student's folder when coursekit is installed from the wheel (``pip install coursekit``, Colab);
@@ -11,7 +12,8 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-COURSE_FILES = (("notebooks", "[0-9][0-9]_*.ipynb"), ("assignments", "*/*.ipynb"))
+COURSE_FILES = (("notebooks", "[0-9][0-9]_*.ipynb"), ("assignments", "*/*.ipynb"),
+                ("assignments", "*/*.visible"))  # the visible-case packs `coursekit check` scores with
 
 
 class build_py_with_course(build_py):

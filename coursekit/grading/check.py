@@ -6,13 +6,18 @@ warnings, stderr and prints never fail a test. Hidden tests are listed with thei
 they run when the instructor grades, and the feedback then names the families of cases each
 one failed and passed (the families are listed in the assignment's introduction).
 
-Visible points are the grader's: where the assignment's grading spec is at hand (a course
-checkout), the visible cases are run and scored by the code ``coursekit autograde`` uses
-(:func:`coursekit.grading.runner.grade_submission` of the grader's prepared assignment, its
-visible cases only, hence :func:`~coursekit.grading.runner.score_tests` with partial credit
-per case): a test passes when all its cases do, and the estimate equals
-autograde's visible points. Without the spec (a student's copy of the release) a test passes,
-in full, when its cell raised no error, and the report says so.
+Visible points are the grader's: the visible cases are run and scored by the code
+``coursekit autograde`` uses (:func:`coursekit.grading.runner.grade_submission` of the grader's
+assignment with the visible cases only, hence :func:`~coursekit.grading.runner.score_tests`
+with partial credit per case): a test passes when all its cases do, and the estimate equals
+autograde's visible points. That assignment comes from the visible-case pack
+(:mod:`coursekit.grading.visible`): built from the spec where it is at hand (a course
+checkout), else read from ``<assignment>.visible`` beside the notebook (a student's own copy:
+nbgrader's fetch, ``coursekit lessons``, Colab), else from the course's ``assignments/`` (the
+checkout or the installed wheel). The student's own machine needs no isolation: without root
+or namespaces (macOS) the sandbox runs in its basic mode, same child, same protocol. Where the
+pack is missing, unreadable or belongs to another release, or the sandbox cannot run at all
+(Windows), a test passes, in full, when its cell raised no error, and the report says why.
 """
 from __future__ import annotations
 
@@ -112,71 +117,111 @@ def _error_text(outputs) -> str | None:
 
 def _release(path: Path, root: Path | None = None) -> tuple[dict, dict]:
     """({normalized source: nbgrader metadata} of the release's test cells, the release's
-    ``metadata["coursekit"]``) for the assignment named like ``path``; empty when unknown."""
+    ``metadata["coursekit"]``) for the assignment named like ``path``: from the course's
+    release notebook, else from the visible-case pack; empty when unknown."""
     import json
 
     from .notebook import read_cells
     from .release import course_root
+    from .visible import PackError, find_pack, read_pack
 
     try:
         rel = Path(root or course_root()) / "assignments" / path.stem / f"{path.stem}.ipynb"
-        if not rel.is_file():
-            return {}, {}
-        settings = json.loads(rel.read_text()).get("metadata", {}).get("coursekit", {})
-        return {normalize(c.source): c.nbgrader for c in read_cells(rel) if c.is_test}, settings
+        if rel.is_file():
+            settings = json.loads(rel.read_text()).get("metadata", {}).get("coursekit", {})
+            return {normalize(c.source): c.nbgrader for c in read_cells(rel) if c.is_test}, settings
     except (FileNotFoundError, OSError, ValueError):
+        pass
+    try:
+        found = find_pack(path, root=root)
+        pack = read_pack(found) if found else None
+        if pack is None:
+            return {}, {}
+        tests = {normalize(c["source"]): c["nbgrader"] for c in pack["release"]
+                 if "source" in c and c["nbgrader"].get("grade") and not c["nbgrader"].get("solution")}
+        return tests, pack["settings"]
+    except (PackError, KeyError, TypeError, AttributeError):
         return {}, {}
+
+
+class PackUnusable(RuntimeError):
+    """The visible-case pack is there but cannot serve this notebook (stale or unreadable)."""
 
 
 def grader_scores(path: Path, root: Path | None = None) -> dict | None:
     """{grade_id: TestResult} of the visible tests, computed as ``coursekit autograde`` computes
     them (the sandboxed child runs a copy of the notebook, ``score_tests`` scores each case), or
-    None where the assignment's spec is not at hand. ``root``: the course (default: the checkout)."""
+    None where neither the assignment's spec nor its visible-case pack is at hand.
+    ``root``: the course (default: the checkout, if any). :class:`PackUnusable` when the pack
+    is stale or unreadable."""
     import shutil
     import tempfile
 
-    from ..config import fast_mode
-    from .release import course_root
     from .runner import grade_submission
-    from .spec import spec_path
 
-    name = path.stem
-    try:
-        root = Path(root) if root is not None else course_root()
-    except FileNotFoundError:
+    a = _assignment(Path(path), root)
+    if a is None:
         return None
-    sources = [spec_path(root, name), root / "solutions" / name / f"{name}.ipynb",
-               root / "assignments" / name / f"{name}.ipynb"]
-    if not all(p.is_file() for p in sources):
-        return None
-    a = _visible_assignment(str(root.resolve()), name, fast_mode(), tuple(p.stat().st_mtime_ns for p in sources))
     with tempfile.TemporaryDirectory(prefix="coursekit-check-") as tmp:
-        folder = Path(tmp) / "check" / name
+        folder = Path(tmp) / "check" / a.name
         folder.mkdir(parents=True)
-        shutil.copyfile(path, folder / f"{name}.ipynb")
+        shutil.copyfile(path, folder / f"{a.name}.ipynb")
         result = grade_submission(a, "check", folder)
     return {t.grade_id: t for t in result.tests if not t.hidden}
 
 
+def _assignment(path: Path, root: Path | None):
+    """The grader's assignment of the visible tests (:func:`~coursekit.grading.visible.assignment_from_pack`)
+    of a pack built from the spec (course checkout) or read from the ``.visible`` file."""
+    from ..config import fast_mode
+    from .notebook import InvalidNotebook, read_cells
+    from .release import course_root
+    from .spec import spec_path
+    from .visible import PackError, assignment_from_pack, find_pack, read_pack, stale_reason
+
+    name, fast = path.stem, fast_mode()
+    try:
+        student = read_cells(path)
+    except (InvalidNotebook, OSError):
+        student = []
+    try:
+        course = Path(root) if root is not None else course_root()
+    except FileNotFoundError:
+        course = None
+    found = None
+    try:
+        if course is not None:
+            sources = [spec_path(course, name), course / "solutions" / name / f"{name}.ipynb",
+                       course / "assignments" / name / f"{name}.ipynb"]
+            if all(p.is_file() for p in sources):
+                pack = _spec_pack(str(course.resolve()), name, fast, tuple(p.stat().st_mtime_ns for p in sources))
+                return assignment_from_pack(pack, fast, student, course)
+        found = find_pack(path, root=root)
+        if found is None:
+            return None
+        pack = read_pack(found)
+        why = stale_reason(pack, name, student)
+        if why:
+            raise PackError(f"stale: {why}")
+        return assignment_from_pack(pack, fast, student, found.parent)
+    except PackError as e:
+        raise PackUnusable(f"{found.name if found else name}: {e}") from None
+
+
 @functools.lru_cache(maxsize=8)
-def _visible_assignment(root: str, name: str, fast: bool, stamp: tuple):
-    """The grader's assignment (:func:`~coursekit.grading.runner.prepare`, any seed) that sends
-    the child its visible cases only; prepared once per process and version of the sources
-    (``stamp``)."""
-    import dataclasses
-    import tempfile
+def _spec_pack(root: str, name: str, fast: bool, stamp: tuple) -> dict:
+    """The pack :func:`~coursekit.grading.visible.build_pack` makes from the checkout's spec
+    (this mode only), once per process and version of the sources (``stamp``)."""
+    from .visible import build_pack
 
-    from .runner import prepare
-
-    with tempfile.TemporaryDirectory(prefix="coursekit-check-") as tmp:
-        a = prepare(name, Path(root), Path(tmp), fast=fast, seed=0)
-    return dataclasses.replace(a, requests=a.requests[:1] if a.visible_idx else [], hidden_idx=[])
+    return build_pack(Path(root), name, Path(root) / "assignments" / name / f"{name}.ipynb", fast=fast)
 
 
 def check_notebook(path: str | Path, timeout: float | None = None, kernel_name: str = "python3",
                    root: str | Path | None = None) -> CheckReport:
     """Execute a copy of the notebook and report each test cell; visible points from
-    :func:`grader_scores` where the spec is at hand (``root``: the course, default the checkout)."""
+    :func:`grader_scores` where the spec or the visible-case pack is at hand (``root``: the
+    course, default the checkout or the installed wheel)."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -220,6 +265,11 @@ def check_notebook(path: str | Path, timeout: float | None = None, kernel_name: 
             report.cell_errors.append((i, err))
     try:
         graded = grader_scores(path, root)
+        if graded is None:
+            report.note = (f"no visible-case pack ({path.stem}.visible) beside your notebook or in the course: "
+                           "keep the file that came with the assignment next to it")
+    except PackUnusable as e:
+        graded, report.note = None, f"the visible-case pack cannot be used ({e})"[:300]
     except Exception as e:  # noqa: BLE001 - e.g. no sandbox on this system: the cells' rule
         graded, report.note = None, f"the grader's scoring could not run here ({type(e).__name__}: {e})"[:300]
     if graded is not None:

@@ -3,6 +3,11 @@ verify that the committed release is exactly what nbgrader generates.
 
 ``assignments/`` is never edited by hand: :func:`verify_release` regenerates each assignment
 into a temporary folder and lists every file that differs from the committed one.
+
+Beside each release notebook, ``<a>.visible`` is the visible-case pack ``coursekit check``
+scores a student's copy with (:mod:`coursekit.grading.visible`): written by :func:`release`,
+regenerated and compared by :func:`verify_releases` (structure exactly, reference floats
+within :data:`~coursekit.grading.visible.FLOAT_TOL` of their array's scale).
 """
 from __future__ import annotations
 
@@ -80,14 +85,24 @@ def verify_release(root: Path, name: str) -> list[str]:
 def verify_releases(root: Path, names) -> dict[str, list[str]]:
     """:func:`verify_release` of each of ``names``, generated into one scratch gradebook
     (creating a gradebook costs seconds, recording one more assignment in it a fraction of one)."""
+    from .visible import SUFFIX, write_pack
+
     root = Path(root)
+    out = {}
     with tempfile.TemporaryDirectory() as tmp:
         db = "sqlite:///" + str(Path(tmp) / "gradebook.db")
-        return {name: _differences(root, name, _files(generate_release(root, name, Path(tmp) / "release", db=db)))
-                for name in names}
+        for name in names:
+            folder = generate_release(root, name, Path(tmp) / "release", db=db)
+            fresh = _files(folder)
+            write_pack(root, name, folder)  # from the fresh release, never the committed one
+            fresh[name + SUFFIX] = (folder / (name + SUFFIX)).read_bytes()
+            out[name] = _differences(root, name, fresh)
+    return out
 
 
 def _differences(root: Path, name: str, fresh: dict[str, bytes]) -> list[str]:
+    from .visible import SUFFIX, differences as pack_differences
+
     committed_dir = root / "assignments" / name
     committed = _files(committed_dir) if committed_dir.is_dir() else {}
     problems = []
@@ -96,6 +111,9 @@ def _differences(root: Path, name: str, fresh: dict[str, bytes]) -> list[str]:
             problems.append(f"assignments/{name}/{f} is missing (regenerate the release)")
         elif f not in fresh:
             problems.append(f"assignments/{name}/{f} is not produced by nbgrader (remove it)")
+        elif f.endswith(SUFFIX):
+            problems += [f"assignments/{name}/{f} is stale ({d}): regenerate it with `coursekit release {name}`"
+                         for d in pack_differences(committed[f], fresh[f])[:3]]
         elif _canonical(f, fresh[f]) != _canonical(f, committed[f]):
             problems.append(f"assignments/{name}/{f} differs from what nbgrader generates "
                             f"(edited by hand? regenerate with `coursekit release {name}`)")
@@ -106,5 +124,14 @@ def _differences(root: Path, name: str, fresh: dict[str, bytes]) -> list[str]:
 
 
 def release(root: Path, name: str, db: str | None = None) -> Path:
-    """Regenerate ``assignments/<name>`` in place (what instructors run after editing a source)."""
-    return generate_release(root, name, Path(root) / "assignments", db=db)
+    """Regenerate ``assignments/<name>`` in place (what instructors run after editing a source),
+    with its visible-case pack (rewritten only when its content changed: the file's bytes carry
+    zip timestamps)."""
+    from .visible import build_pack, differences, encode, pack_path
+
+    path = pack_path(Path(root) / "assignments" / name, name)
+    old = path.read_bytes() if path.is_file() else None
+    folder = generate_release(root, name, Path(root) / "assignments", db=db)
+    data = encode(build_pack(root, name, folder / f"{name}.ipynb"))
+    path.write_bytes(data if old is None or differences(old, data) else old)
+    return folder
