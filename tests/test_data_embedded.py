@@ -63,6 +63,19 @@ def test_as_torch_dataset():
     assert ds[0][2].dtype == torch.bool and ds.classes[0] == "circle"
 
 
+def test_digits_read_without_sklearn_equal_sklearns_load_digits():
+    """The digits are read straight from the file scikit-learn ships (no sklearn import);
+    they must be exactly what ``sklearn.datasets.load_digits`` returns."""
+    from sklearn.datasets import load_digits as sk_load_digits
+    from coursekit.data.embedded import _digits_all
+    _digits_all.cache_clear()
+    x, y = _digits_all()
+    d = sk_load_digits()
+    assert x.dtype == np.float32 and y.dtype == np.int64
+    np.testing.assert_array_equal(x, (d.images.astype(np.float32) / 16.0)[:, None])
+    np.testing.assert_array_equal(y, d.target)
+
+
 def test_dataloaders_normalize_with_train_statistics():
     torch = pytest.importorskip("torch")
     from coursekit.data import dataloaders

@@ -28,10 +28,27 @@ def split_indices(n: int, split: str, seed: int = 0, fractions=(0.7, 0.15, 0.15)
 
 @lru_cache(maxsize=1)
 def _digits_all():
-    from sklearn.datasets import load_digits
-    d = load_digits()
-    x = (d.images.astype(np.float32) / 16.0)[:, None]   # (1797, 1, 8, 8) in [0, 1]
-    return x, d.target.astype(np.int64)
+    data = _digits_csv()                                 # (1797, 65): 64 pixels (0-16), the label
+    x = (data[:, :-1].reshape(-1, 1, 8, 8) / 16.0).astype(np.float32)   # (1797, 1, 8, 8) in [0, 1]
+    return x, data[:, -1].astype(np.int64)
+
+
+def _digits_csv() -> np.ndarray:
+    """The digits table scikit-learn ships (``sklearn/datasets/data/digits.csv.gz``), read
+    without importing scikit-learn (seconds of imports for one small file); through
+    ``sklearn.datasets.load_digits`` where the file is not found there."""
+    import gzip
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    spec = find_spec("sklearn")                          # locates the package, runs none of it
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz" if spec and spec.origin else None
+    if path is None or not path.is_file():
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        return np.column_stack([d.data, d.target])
+    with gzip.open(path, "rt") as f:
+        return np.loadtxt(f, delimiter=",")
 
 
 def load_digits(split: str = "train", seed: int = 0):
