@@ -74,7 +74,8 @@ def _autograde_run(args: argparse.Namespace) -> int:
 
 def _release_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("assignment", nargs="*", help="assignments (default: all)")
-    p.add_argument("--verify", action="store_true", help="only check that assignments/ matches nbgrader's output")
+    p.add_argument("--verify", action="store_true",
+                   help="only check that assignments/ matches nbgrader's output and the visible-case packs")
 
 
 def _release_run(args: argparse.Namespace) -> int:
@@ -88,7 +89,9 @@ def _release_run(args: argparse.Namespace) -> int:
     differences = verify_releases(root, names)  # one scratch gradebook for all
     for name in names:
         problems = differences[name]
-        print(f"{name}: " + ("release ok" if not problems else "\n  ".join(["DIFFERS"] + problems)))
+        pack = root / "assignments" / name / f"{name}.visible"
+        size = f" (visible-case pack {pack.stat().st_size / 1024:.0f} kB)" if pack.is_file() else ""
+        print(f"{name}: " + (f"release ok{size}" if not problems else "\n  ".join(["DIFFERS"] + problems)))
     return 1 if any(differences.values()) else 0
 
 
@@ -182,7 +185,7 @@ COMMANDS = {
     "export": ("grades as CSV for Canvas, Moodle or a spreadsheet", _export_args, _export_run),
     "lessons": ("copy the lesson notebooks and the assignments into a folder for a student",
                 _lessons_args, _lessons_run),
-    "release": ("regenerate assignments/ from solutions/ with nbgrader and verify it", _release_args,
+    "release": ("regenerate assignments/ (with the visible-case packs) from solutions/ and verify it", _release_args,
                 _release_run),
 }
 

@@ -35,7 +35,8 @@ def _notebooks(name: str) -> dict:
         habits = corpus(ROOT)
         subs.update({k: habits[k] for k in ("helper_reused", "metadata_stripped")})
     else:
-        subs.update({k: v for k, v in numpy_corpus(ROOT, name).items() if k not in ("solution", "torch_check", "torch_and_plots")})
+        skip = ("solution", "torch_check", "torch_and_plots")  # torch in the child: slow, and a1 has it
+        subs.update({k: v for k, v in numpy_corpus(ROOT, name).items() if k not in skip})
     return {k: v if isinstance(v, bytes) else json.dumps(v, indent=1).encode() for k, v in subs.items()}
 
 
@@ -175,12 +176,18 @@ def test_verify_finds_a_stale_pack_and_tolerates_blas_noise(tmp_path, monkeypatc
     ("truncated", "not a visible-case pack"),
     (wire.pack([1, 2, 3]), "not a visible-case pack"),
     ("a2", "stale: it is the pack of a2_numpy_conv"),
+    ("bad tests", "unreadable parts"),
+    (wire.pack({"format": 1, "assignment": A1, "settings": {}, "release": [{"nbgrader": 5}], "modes": {}}),
+     "unreadable release cells"),
 ])
 def test_a_corrupt_or_stale_pack_is_a_clear_note(tmp_path, no_checkout, content, words):
     if content == "truncated":
         content = (ROOT / "assignments" / A1 / f"{A1}.visible").read_bytes()[:3000]
     elif content == "a2":
         content = (ROOT / "assignments" / A2 / f"{A2}.visible").read_bytes()
+    elif content == "bad tests":
+        pack = visible.read_pack(ROOT / "assignments" / A1 / f"{A1}.visible")
+        content = visible.encode(dict(pack, modes={"full": [{"x": 1}], "fast": "same"}))
     nb = (ROOT / "tests" / "submissions" / A1 / "buggy_dilation.ipynb").read_bytes()
     path = _student_copy(tmp_path / "a1", A1, nb)
     (path.parent / f"{A1}.visible").write_bytes(content)

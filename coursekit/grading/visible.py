@@ -363,7 +363,8 @@ def assignment_from_pack(pack: dict, fast: bool, student: list, folder: Path):
         section = pack["modes"].get("full")
     try:
         hidden = {c["hidden"] for c in pack["release"] if "hidden" in c}
-        release = [Cell("code", c["source"], _clean_nbgrader(c["nbgrader"])) for c in pack["release"] if "hidden" not in c]
+        release = [Cell("code", c["source"], _clean_nbgrader(c["nbgrader"]))
+                   for c in pack["release"] if "hidden" not in c]
         release += [Cell("code", c.source, dict(c.nbgrader)) for c in student
                     if c.cell_type == "code" and c.is_test and c.grade_id and hidden_id(name, c.grade_id) in hidden]
         cache, tests, cases, expected = {}, [], [], []
@@ -377,16 +378,17 @@ def assignment_from_pack(pack: dict, fast: bool, student: list, folder: Path):
                 cases.append((len(tests), case))
                 expected.append(_resolve(c["expected"], cache))
             tests.append(test)
-        settings = pack["settings"]
-        policy = GradingLimits.from_settings(settings, fast)
+        policy = GradingLimits.from_settings(pack["settings"], fast)
+        package = _package(pack["settings"])
+        request = wire.pack({"indices": list(range(len(cases))),
+                             "cases": [dict(c.to_wire(), test=tests[ti].grade_id) for ti, c in cases]})
     except PackError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise PackError(f"visible-case pack with unreadable parts ({type(e).__name__}: {e})"[:300]) from None
     idx = list(range(len(cases)))
-    request = wire.pack({"indices": idx, "cases": [dict(c.to_wire(), test=tests[ti].grade_id) for ti, c in cases]})
     return Assignment(name, Path(folder), release, [], tests, cases, expected, [wire.frame(request)] if idx else [],
-                      sandbox_limits(policy), policy.cell_timeout, fast, _package(settings), idx, [], policy)
+                      sandbox_limits(policy), policy.cell_timeout, fast, package, idx, [], policy)
 
 
 # ---------------------------------------------------------------- verify
