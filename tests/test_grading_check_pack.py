@@ -195,6 +195,16 @@ def test_a_corrupt_or_stale_pack_is_a_clear_note(tmp_path, no_checkout, content,
         check.grader_scores(path, root=no_checkout)
 
 
+def test_a_renamed_download_is_scored_with_the_only_pack_beside_it(tmp_path, no_checkout):
+    """``a1_conv_arithmetic (1).ipynb`` (a browser's second download) next to its pack: the
+    grader's points, as autograde grades a single renamed notebook."""
+    nb = (ROOT / "tests" / "submissions" / A1 / "buggy_dilation.ipynb").read_bytes()
+    path = _student_copy(tmp_path / "a1", A1, nb)
+    renamed = path.rename(path.parent / f"{A1} (1).ipynb")
+    got = check.grader_scores(renamed, root=no_checkout)
+    assert got["test_conv_output_size"].score == 1.67 and got["test_receptive_field"].score == 1.33
+
+
 def test_check_with_a_corrupt_or_missing_pack_uses_the_cells_rule_and_says_so(tmp_path, no_checkout):
     nb = (ROOT / "tests" / "submissions" / A1 / "buggy_dilation.ipynb").read_bytes()
     path = _student_copy(tmp_path / "a1", A1, nb)

@@ -200,6 +200,8 @@ def _assignment(path: Path, root: Path | None):
         if found is None:
             return None
         pack = read_pack(found)
+        if found.stem != name:  # the only pack beside a renamed notebook
+            name = found.stem
         why = stale_reason(pack, name, student)
         if why:
             raise PackError(f"stale: {why}")

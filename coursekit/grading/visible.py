@@ -309,12 +309,16 @@ def read_pack(path: Path) -> dict:
 
 
 def find_pack(notebook: Path, root: Path | None = None) -> Path | None:
-    """The pack for ``notebook`` (named like it): beside it, else in ``root``'s assignments/
+    """The pack for ``notebook``: named like it beside it, or the only pack beside it (a
+    renamed download, ``a1_conv_arithmetic (1).ipynb``), else in ``root``'s assignments/
     (default: the checkout, or the copies the installed wheel carries)."""
     name = Path(notebook).stem
     here = pack_path(Path(notebook).parent, name)
     if here.is_file():
         return here
+    beside = sorted(p for p in Path(notebook).parent.glob(f"*{SUFFIX}") if p.is_file())
+    if len(beside) == 1:
+        return beside[0]
     try:
         if root is None:
             from coursekit.lessons import course_files_dir
