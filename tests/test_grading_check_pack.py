@@ -5,6 +5,7 @@ test by test; the pack holds nothing of a hidden test; verify finds a stale pack
 one gives check a clear note, never a traceback."""
 from __future__ import annotations
 
+import copy
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -137,6 +138,12 @@ def test_a4s_validation_images_travel_as_a_recipe_and_come_back_exact():
         for got, want in zip(t.cases, spec[t.grade_id].cases):
             assert np.array_equal(got.steps[0].args[0], want.steps[0].args[0])
     assert a.tests[1].cases[0].steps[0].args[0].shape[0] == 400
+    # a doctored recipe can neither download nor write nor exhaust memory: refused
+    for change in ({"root": "/tmp/x"}, {"download": True}, {"n": 10**9}):
+        bad = copy.deepcopy(pack)
+        bad["modes"]["fast"][0]["cases"][0]["steps"][0]["args"][0]["__coursekit_data__"]["kwargs"].update(change)
+        with pytest.raises(visible.PackError, match="other than generated shapes"):
+            visible.assignment_from_pack(visible.decode(visible.encode(bad)), True, [], ROOT)
 
 
 def test_verify_finds_a_stale_pack_and_tolerates_blas_noise(tmp_path, monkeypatch):

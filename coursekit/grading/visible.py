@@ -38,6 +38,10 @@ FORMAT = 1
 SUFFIX = ".visible"
 MODES = ("full", "fast")
 RECIPE_BYTES = 16 << 10     # arrays from data.load at least this large travel as a recipe
+# what a recipe may ask for: generated shapes only (no download, no path, no file written),
+# at most RECIPE_MAX_N images, so a doctored pack can make check neither fetch nor exhaust
+RECIPE_KWARGS = {"n", "seed", "size", "difficulty", "num_classes"}
+RECIPE_MAX_N = 20_000
 MAX_PACK_BYTES = 64 << 20
 _DATA = "__coursekit_data__"
 # verify: how far a regenerated float may be from the committed one, relative to the largest
@@ -128,11 +132,21 @@ def _recipe(arr: np.ndarray, loads: list) -> dict | None:
             start = offset // step
             stop = start + arr.shape[0]
             if 0 <= start <= stop <= whole.shape[0] and np.array_equal(whole[start:stop], arr):
-                if not all(isinstance(x, (str, int, float, bool)) for x in list(args) + list(kwargs.values())):
+                if not _allowed(list(args), dict(kwargs)):
                     return None
                 return {_DATA: {"args": list(args), "kwargs": dict(kwargs), "item": k, "rows": [start, stop],
                                 "sums": _sums(arr)}}
     return None
+
+
+def _allowed(args: list, kwargs: dict) -> bool:
+    """A ``data.load`` call a recipe may make (see :data:`RECIPE_KWARGS`)."""
+    from coursekit.data import SPLITS
+
+    n = kwargs.get("n", 0)
+    return (1 <= len(args) <= 2 and args[0] == "shapes" and all(a in SPLITS for a in args[1:])
+            and set(kwargs) <= RECIPE_KWARGS and type(n) is int and 0 <= n <= RECIPE_MAX_N
+            and all(type(v) in (str, int, float, bool) for v in kwargs.values()))
 
 
 def _with_recipes(obj, loads: list):
@@ -167,6 +181,8 @@ def _load_recipe(r: dict, cache: dict) -> np.ndarray:
     from coursekit import data
 
     try:
+        if not _allowed(r["args"], r["kwargs"]):
+            raise PackError("a visible case asks for data other than generated shapes")
         key = repr((r["args"], sorted(r["kwargs"].items())))
         if key not in cache:
             cache[key] = data.load(*r["args"], **r["kwargs"])
@@ -175,6 +191,8 @@ def _load_recipe(r: dict, cache: dict) -> np.ndarray:
         start, stop = r["rows"]
         arr = whole[start:stop]
         sums = r["sums"]
+    except PackError:
+        raise
     except Exception as e:  # noqa: BLE001 - any failure: the pack does not fit this install
         raise PackError(f"cannot generate the data of a visible case ({type(e).__name__}: {e})"[:300]) from None
     if not all(math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6) for a, b in zip(_sums(arr), sums)):
