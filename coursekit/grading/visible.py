@@ -36,7 +36,6 @@ from .compare import Accuracy, Close, Exact
 
 FORMAT = 1
 SUFFIX = ".visible"
-MODES = ("full", "fast")
 RECIPE_BYTES = 16 << 10     # arrays from data.load at least this large travel as a recipe
 # what a recipe may ask for: generated shapes only (no download, no path, no file written),
 # at most RECIPE_MAX_N images, so a doctored pack can make check neither fetch nor exhaust
