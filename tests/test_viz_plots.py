@@ -84,6 +84,18 @@ def test_neighbour_agreement_and_embed_points():
     assert xy.shape == (40, 2)
 
 
+def test_neighbour_distance_compares_neighbours_with_all_pairs():
+    from coursekit.viz.embedding import neighbour_distance
+    rng = np.random.default_rng(0)
+    colour = np.repeat([[0.0, 0, 0], [1.0, 0, 0]], 20, axis=0)       # two colours, 20 points each
+    near, pairs = neighbour_distance(colour + rng.normal(size=(40, 3)) * 0.01, colour, k=3)
+    assert near == 0.0 and abs(pairs - 20 * 20 * 2 / (40 * 39)) < 1e-12   # neighbours share the colour
+    near, pairs = neighbour_distance(rng.normal(size=(40, 5)), colour, k=3)
+    assert near > 0.2                                                # a space that ignores the colour
+    with pytest.raises(ValueError, match="k=5"):
+        neighbour_distance(colour[:4], colour[:4])
+
+
 def test_unit_geometry_matches_gradient_support():
     # stride-2 conv then conv, all-positive weights: the receptive field is exactly the
     # set of input pixels with a non-zero gradient

@@ -102,8 +102,8 @@ def activation_maximization(model: nn.Module, layer, channel: int, steps: int = 
     return (out, hist) if return_history else out
 
 
-def plot_actmax(images: dict, ax_size: float = 1.6):
-    """Draw {title: image (C, H, W)} in a row; returns the figure."""
+def plot_actmax(images: dict, ax_size: float = 1.6, title: str = "Synthesized inputs maximizing each unit"):
+    """Draw {title: image (C, H, W)} in a row under the figure's ``title``; returns the figure."""
     import matplotlib.pyplot as plt
 
     from .overlay import to_image
@@ -113,6 +113,6 @@ def plot_actmax(images: dict, ax_size: float = 1.6):
         ax.imshow(a, cmap="gray" if a.ndim == 2 else None)
         ax.set_title(str(t), fontsize=8)
         ax.set_xticks([]), ax.set_yticks([])
-    fig.suptitle("Synthesized inputs maximizing each unit", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -1,5 +1,6 @@
 """Embeddings: penultimate-layer codes (or raw pixels) of many images, embedded in 2-D
-(t-SNE or PCA), and how well their neighbourhoods keep the classes (:func:`neighbour_agreement`)."""
+(t-SNE or PCA), and how well their neighbourhoods keep the classes (:func:`neighbour_agreement`) or any
+other property (:func:`neighbour_distance`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -76,14 +77,32 @@ def neighbour_agreement(z, labels, k: int = 5) -> float:
     """Share of each point's ``k`` nearest neighbours (Euclidean, in the space of ``z``
     (M, D)) that carry its label, averaged over the points: 1 = classes form tight groups,
     about 1/classes = neighbours ignore the class."""
+    labels = np.asarray(labels)
+    idx = _neighbours(z, labels, k, "label")
+    return float((labels[idx] == labels[:, None]).mean())
+
+
+def neighbour_distance(z, values, k: int = 5) -> tuple:
+    """How alike in ``values`` (M, V), e.g. each image's mean colour, neighbours in the space
+    of ``z`` (M, D) are: ``(near, pairs)``, the mean Euclidean distance in ``values`` between
+    each point and its ``k`` nearest neighbours in ``z``, and between all pairs of distinct
+    points (the level of neighbours that ignore ``values``)."""
+    values = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+    idx = _neighbours(z, values, k, "value")
+    near = np.linalg.norm(values[idx] - values[:, None], axis=2).mean()
+    m = len(values)
+    pairs = np.linalg.norm(values[:, None] - values[None], axis=2).sum() / (m * (m - 1))
+    return float(near), float(pairs)
+
+
+def _neighbours(z, per_point, k: int, what: str) -> np.ndarray:
+    """Indices (M, k) of each point's ``k`` nearest neighbours in ``z`` (M, D), itself excluded."""
     from sklearn.neighbors import NearestNeighbors
     z = np.asarray(z, dtype=np.float32).reshape(len(z), -1)
-    labels = np.asarray(labels)
-    if len(z) != len(labels) or len(z) <= k:
-        raise ValueError(f"need more than k={k} points with one label each, got {len(z)} points "
-                         f"and {len(labels)} labels")
-    idx = NearestNeighbors(n_neighbors=k + 1).fit(z).kneighbors(z, return_distance=False)[:, 1:]
-    return float((labels[idx] == labels[:, None]).mean())
+    if len(z) != len(per_point) or len(z) <= k:
+        raise ValueError(f"need more than k={k} points with one {what} each, got {len(z)} points "
+                         f"and {len(per_point)} {what}s")
+    return NearestNeighbors(n_neighbors=k + 1).fit(z).kneighbors(z, return_distance=False)[:, 1:]
 
 
 def embedding(model: nn.Module, loader, layer=None, method: str = "tsne", n: int = 500,
