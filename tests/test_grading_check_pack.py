@@ -202,6 +202,26 @@ def test_a_corrupt_or_stale_pack_is_a_clear_note(tmp_path, no_checkout, content,
         check.grader_scores(path, root=no_checkout)
 
 
+def test_a_pip_installed_coursekit_finds_the_pack_beside_the_notebook_or_in_the_wheel(tmp_path, monkeypatch):
+    """No checkout at all (``pip install coursekit``: ``course_root()`` fails): the pack beside
+    the notebook, else the one the wheel carries (``coursekit/course_files/assignments/``)."""
+    from coursekit import config
+
+    monkeypatch.setattr(config, "repo_root", lambda: None)
+    monkeypatch.setattr(check, "_spec_pack", None)  # never called
+    wheel = tmp_path / "wheel"
+    monkeypatch.setattr("coursekit.lessons.course_files_dir", lambda: wheel)
+    nb = (ROOT / "tests" / "submissions" / A1 / "buggy_pool_params.ipynb").read_bytes()
+    path = _student_copy(tmp_path / "a1", A1, nb)
+    want = {g: t.score for g, t in check.grader_scores(path).items()}
+    assert 0 < sum(want.values()) < 9
+    (path.parent / f"{A1}.visible").rename(tmp_path / "kept")
+    assert check.grader_scores(path) is None
+    (wheel / "assignments" / A1).mkdir(parents=True)
+    (tmp_path / "kept").rename(wheel / "assignments" / A1 / f"{A1}.visible")
+    assert {g: t.score for g, t in check.grader_scores(path).items()} == want
+
+
 def test_a_renamed_download_is_scored_with_the_only_pack_beside_it(tmp_path, no_checkout):
     """``a1_conv_arithmetic (1).ipynb`` (a browser's second download) next to its pack: the
     grader's points, as autograde grades a single renamed notebook."""
