@@ -222,6 +222,20 @@ def test_a_pip_installed_coursekit_finds_the_pack_beside_the_notebook_or_in_the_
     assert {g: t.score for g, t in check.grader_scores(path).items()} == want
 
 
+def test_a_sandbox_that_cannot_start_here_is_a_note_not_a_zero(tmp_path, no_checkout, monkeypatch):
+    """A machine where the sandbox fails to set itself up (e.g. a limit the OS refuses): the
+    cells' rule with a note naming the reason, never 0 points for every test."""
+    from coursekit.grading import runner
+    from coursekit.grading.sandbox import SandboxResult
+
+    monkeypatch.setattr(runner, "run_sandboxed",
+                        lambda *a, **k: SandboxResult("error: sandbox: setrlimit refused", None))
+    nb = (ROOT / "tests" / "submissions" / A1 / "buggy_dilation.ipynb").read_bytes()
+    path = _student_copy(tmp_path / "a1", A1, nb)
+    with pytest.raises(RuntimeError, match="setrlimit refused"):
+        check.grader_scores(path, root=no_checkout)
+
+
 def test_a_renamed_download_is_scored_with_the_only_pack_beside_it(tmp_path, no_checkout):
     """``a1_conv_arithmetic (1).ipynb`` (a browser's second download) next to its pack: the
     grader's points, as autograde grades a single renamed notebook."""

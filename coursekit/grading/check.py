@@ -167,6 +167,8 @@ def grader_scores(path: Path, root: Path | None = None) -> dict | None:
         folder.mkdir(parents=True)
         shutil.copyfile(path, folder / f"{a.name}.ipynb")
         result = grade_submission(a, "check", folder)
+    if result.status.startswith("error: sandbox"):  # this machine, not the notebook: the cells' rule
+        raise RuntimeError(result.status)
     return {t.grade_id: t for t in result.tests if not t.hidden}
 
 
