@@ -301,7 +301,7 @@ def test_check_without_the_graders_scoring_says_which_rule_it_used(tmp_path, mon
     def no_sandbox(*args, **kwargs):
         raise RuntimeError("no sandbox here")
 
-    monkeypatch.setattr(check, "grader_scores", no_sandbox)
+    monkeypatch.setattr(check, "grader_result", no_sandbox)
     report = check_notebook(nb_path)
     assert not report.graded and "no sandbox here" in report.note
     assert report.estimate == sum(t.points for t in report.tests if not t.hidden and t.passed)

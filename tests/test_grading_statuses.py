@@ -76,3 +76,20 @@ def test_feedback_shows_the_advice_under_the_status():
     assert re.search(r"\*\*What this status means:\*\* Python stopped", text), text
     ok = SubmissionResult("s1", "a1_conv_arithmetic", "graded", score=20.0, max_score=20.0)
     assert "What this status means" not in summary_markdown(ok)
+
+
+def test_check_survives_a_dying_kernel_and_shows_the_graders_status_with_its_advice(tmp_path):
+    """A notebook whose cell kills Python (os._exit): check reports that cell (counted from 1, as
+    the grader counts) instead of a traceback, and prints the status autograde would give and
+    what to do."""
+    from coursekit.grading.check import check_notebook
+    from grading_corpus import code_cell, honest, insert, make_course, write
+
+    course = make_course(tmp_path / "course")
+    nb = insert(honest(course), [code_cell("import os\nos._exit(3)")], "end")
+    report = check_notebook(write(tmp_path / "submitted", "s", nb), root=course)
+    n = len(nb["cells"])
+    assert report.status == f"error: kernel died in cell {n} of your notebook", report.status
+    text = report.format()
+    assert f"note: cell {n}: the kernel died" in text, text
+    assert report.advice in text and "Restart & Run All" in report.advice

@@ -55,6 +55,8 @@ class CheckReport:
     limits: list = field(default_factory=list)   # the grading limits, in words
     graded: bool = False                          # visible points computed by the grader's code
     note: str = ""                                # why they were not, when the grader failed
+    status: str = ""                              # the grader's status of this notebook ("graded", ...)
+    advice: str = ""                              # what that status means and what to do
 
     @property
     def visible_points(self) -> float:
@@ -87,8 +89,8 @@ class CheckReport:
                          f"when your notebook is graded; your feedback then names, for each one, the "
                          f"families of cases it failed and passed (listed in the assignment's "
                          f"introduction), never its inputs")
-        for e in self.cell_errors[:5]:
-            lines.append(f"  note: cell {e[0]} raised {e[1]}")
+        for e in self.cell_errors[:5]:   # cells counted from 1, as the grader's statuses count them
+            lines.append(f"  note: cell {e[0] + 1}: {e[1]}")
         lines.append(f"Points estimate: {self.estimate:g} / {self.visible_points:g} visible points "
                      f"({self.visible_points + self.hidden_points:g} in total with the hidden tests)")
         lines.append("  (scored as the grader scores them: partial credit per case)" if self.graded else
@@ -96,6 +98,10 @@ class CheckReport:
                      "credit per case)")
         if self.note:
             lines.append(f"  note: {self.note}")
+        if self.status and self.status != "graded":
+            lines.append(f"Graded as it is now, your notebook would end with: {self.status}")
+            if self.advice:
+                lines.append(f"  {self.advice}")
         if self.limits:
             lines.append("Limits when your notebook is graded:")
             lines += [f"  - {x}" for x in self.limits]
@@ -154,6 +160,13 @@ def grader_scores(path: Path, root: Path | None = None) -> dict | None:
     None where neither the assignment's spec nor its visible-case pack is at hand.
     ``root``: the course (default: the checkout, if any). :class:`PackUnusable` when the pack
     is stale or unreadable."""
+    result = grader_result(path, root)
+    return None if result is None else {t.grade_id: t for t in result.tests if not t.hidden}
+
+
+def grader_result(path: Path, root: Path | None = None):
+    """The grader's :class:`~coursekit.grading.runner.SubmissionResult` of a copy of the notebook,
+    visible cases only (status, cell errors, visible tests), or None (see :func:`grader_scores`)."""
     import shutil
     import tempfile
 
@@ -169,7 +182,7 @@ def grader_scores(path: Path, root: Path | None = None) -> dict | None:
         result = grade_submission(a, "check", folder)
     if result.status.startswith("error: sandbox"):  # this machine, not the notebook: the cells' rule
         raise RuntimeError(result.status)
-    return {t.grade_id: t for t in result.tests if not t.hidden}
+    return result
 
 
 def _assignment(path: Path, root: Path | None):
@@ -228,6 +241,7 @@ def check_notebook(path: str | Path, timeout: float | None = None, kernel_name: 
     course, default the checkout or the installed wheel)."""
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
 
     path = Path(path)
     if not path.is_file():
@@ -244,11 +258,19 @@ def check_notebook(path: str | Path, timeout: float | None = None, kernel_name: 
     policy = GradingLimits.from_settings(settings if isinstance(settings, dict) else {})
     cell_timeout = timeout or policy.cell_timeout
     t0 = time.perf_counter()
+    running = []   # index of the cell being run (the last one when the kernel dies)
     client = NotebookClient(nb, timeout=cell_timeout, kernel_name=kernel_name, allow_errors=True,
-                            interrupt_on_timeout=True,
+                            interrupt_on_timeout=True, on_cell_execute=lambda cell, cell_index: running.append(cell_index),
                             resources={"metadata": {"path": str(path.parent.resolve())}})
-    client.execute()
+    died = None
+    try:
+        client.execute()
+    except DeadKernelError:  # os._exit(), a crash in a C library, the machine's memory: report it
+        died = running[-1] if running else 0
     report = CheckReport(path.name, time.perf_counter() - t0, limits=policy.describe())
+    if died is not None:
+        report.cell_errors.append((died, "the kernel died while this cell ran (no error message); the cells "
+                                         "after it did not run"))
     seen = set()
     for i, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -268,7 +290,12 @@ def check_notebook(path: str | Path, timeout: float | None = None, kernel_name: 
         elif err:
             report.cell_errors.append((i, err))
     try:
-        graded = grader_scores(path, root)
+        result = grader_result(path, root)
+        graded = None if result is None else {t.grade_id: t for t in result.tests if not t.hidden}
+        if result is not None:
+            from .statuses import advice
+
+            report.status, report.advice = result.status, advice(result.status, policy)
         if graded is None:
             report.note = (f"no visible-case pack ({path.stem}.visible) beside your notebook or in the course: "
                            "keep the file that came with the assignment next to it")
