@@ -49,7 +49,8 @@ def course_files_dir() -> Path:
 
 def copy_course(dest: str | os.PathLike, overwrite: bool = False) -> dict[str, list[Path]]:
     """Copy the lessons (``dest/lessons/NN_*.ipynb``) and the assignments' student release
-    (``dest/assignments/aN_*/aN_*.ipynb``) into ``dest`` for a student.
+    (``dest/assignments/aN_*/aN_*.ipynb`` and the visible-case pack ``aN_*.visible`` that
+    ``coursekit check`` scores with) into ``dest`` for a student.
 
     A file that already exists in ``dest`` is the student's: it is kept unless ``overwrite``.
     Returns ``{"copied": [...], "kept": [...]}`` (destination paths).
@@ -59,8 +60,10 @@ def copy_course(dest: str | os.PathLike, overwrite: bool = False) -> dict[str, l
     if dest.exists() and not dest.is_dir():
         raise NotADirectoryError(f"coursekit lessons: {dest} is a file; give a folder to copy the course into")
     plan = [(p, dest / "lessons" / p.name) for p in lesson_paths(src)]
+    # each assignment's notebook and its visible-case pack (``coursekit check`` scores with it)
     plan += [(p, dest / "assignments" / p.parent.name / p.name)
-             for p in sorted((src / "assignments").glob("*/*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+             for pattern in ("*/*.ipynb", "*/*.visible")
+             for p in sorted((src / "assignments").glob(pattern)) if ".ipynb_checkpoints" not in p.parts]
     report = {"copied": [], "kept": []}
     for source, target in plan:
         if target.exists() and not overwrite:

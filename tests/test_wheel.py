@@ -62,6 +62,8 @@ def test_student_copy_runs_lessons_and_check(wheel_env):
     assert lessons == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")), out
     blank = home / "course" / "assignments" / "a1_conv_arithmetic" / "a1_conv_arithmetic.ipynb"
     assert blank.read_bytes() == (ROOT / "assignments" / "a1_conv_arithmetic" / blank.name).read_bytes()
+    pack = blank.with_suffix(".visible")   # check scores the student's copy with it
+    assert pack.read_bytes() == (ROOT / "assignments" / "a1_conv_arithmetic" / pack.name).read_bytes()
 
     # A student's edit is never overwritten by a second copy.
     edited = blank.read_bytes() + b"\n"
@@ -79,3 +81,4 @@ def test_student_copy_runs_lessons_and_check(wheel_env):
                            capture_output=True, text=True, timeout=600)
     assert check.returncode in (0, 1), check.stderr[-2000:]          # 1: the blank fails its tests
     assert "points" in check.stdout.lower(), check.stdout[-2000:]
+    assert "scored as the grader scores them" in check.stdout, check.stdout[-2000:]
