@@ -18,7 +18,9 @@ def mnist_cache(tmp_path, mnist_dir):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for f in (IMAGES, LABELS):
-        shutil.copy(mnist_dir / f, raw / f)
+        # contents only: the shared originals are read-only (0444), and the tests below
+        # corrupt the copies (as root the mode did not matter; as an ordinary user it does)
+        shutil.copyfile(mnist_dir / f, raw / f)
     return tmp_path
 
 
