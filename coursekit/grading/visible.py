@@ -113,6 +113,14 @@ def _sums(arr: np.ndarray) -> list[float]:
     return [float(rows.sum()), float(np.square(a).sum()), float(rows @ np.arange(1, len(rows) + 1))]
 
 
+def _sums_match(a: list, b: list) -> bool:
+    """Whether two :func:`_sums` describe the same data: within 1e-6 relative. The generated
+    images are float32 and NumPy's float32 ``arctan2`` (the shapes' polygons) differs in the last
+    bit between CPUs with and without AVX-512: sums of regenerated data differ by ~1e-9 of their
+    size on another machine, other data (another seed, rows, difficulty) by far more than 1e-6."""
+    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-6) for x, y in zip(a, b))
+
+
 def _recipe(arr: np.ndarray, loads: list) -> dict | None:
     """``{load call, item, rows, sums}`` when ``arr`` is (a leading-axis slice of) an array a
     recorded ``data.load`` returned, else None."""
@@ -194,7 +202,7 @@ def _load_recipe(r: dict, cache: dict) -> np.ndarray:
         raise
     except Exception as e:  # noqa: BLE001 - any failure: the pack does not fit this install
         raise PackError(f"cannot generate the data of a visible case ({type(e).__name__}: {e})"[:300]) from None
-    if not all(math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6) for a, b in zip(_sums(arr), sums)):
+    if not _sums_match(_sums(arr), sums):
         raise PackError("the data of a visible case differs from the release's (another coursekit version?)")
     return arr
 
@@ -436,6 +444,10 @@ def _diff(a, b, where: str, out: list, exact: bool = False) -> list:
                        f"!= {sorted(b)}")
             return out
         for k in b:
+            if not exact and where.endswith(_DATA) and k == "sums":   # regenerated on another CPU: _load_recipe's rule
+                if not (isinstance(a[k], list) and _sums_match(a[k], b[k])):
+                    out.append(f"{where}.sums: the data of the case changed ({a[k]} != {b[k]})"[:300])
+                continue
             _diff(a[k], b[k], f"{where}.{k}", out, exact)
     elif isinstance(b, (list, tuple)):
         if type(a) is not type(b) or len(a) != len(b):
