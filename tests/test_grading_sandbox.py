@@ -313,7 +313,10 @@ def _detached_daemon_code() -> str:
                         f.write(".")
                     time.sleep(0.05)
             os._exit(0)
-        time.sleep(0.5)
+        t0 = time.time()                 # leave once the daemon runs (under load that takes a while)
+        while not os.path.exists("tick") and time.time() - t0 < 5:
+            time.sleep(0.01)
+        time.sleep(0.2)
         print("parent leaves", flush=True)
     """
 
