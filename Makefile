@@ -6,12 +6,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.coursekit-installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all setup course test test-fast test-nonroot mutants lab browser hub-proxy clean help
+.PHONY: all setup course course-other-cpu test test-fast test-nonroot mutants lab browser hub-proxy clean help
 
 help:
 	@echo "make course  - set up, execute every lecture notebook, build + autograde the assignments (build/)"
 	@echo "make test    - set up and run the whole test suite"
 	@echo "make lab     - open JupyterLab on the course"
+	@echo "make course-other-cpu - (maintainers) the lessons' claims as another CPU computes them (build-other-cpu/)"
 	@echo "make mutants - (maintainers, before a release) plant one-line bugs; the tests must catch each"
 
 # (Re)create the venv when it is missing or broken; reinstall when pyproject.toml changed.
@@ -61,6 +62,14 @@ test-fast: setup
 test-nonroot:
 	tools/test_nonroot.sh
 
+# The lessons' claims as another CPU computes them (minutes more than `make course`: torch's
+# non-vectorized kernels): float results differ in the last bits between CPUs (AVX2, AVX-512)
+# and training amplifies them, so a claim must hold here too, not only on the machine that
+# wrote it. Outputs in build-other-cpu/.
+course-other-cpu: setup
+	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 NPY_DISABLE_CPU_FEATURES="X86_V3,X86_V4" \
+	  $(BIN)/coursekit course --out build-other-cpu
+
 # Mutation check (minutes; run before a release): one-line bugs the tests must catch.
 mutants: setup
 	$(BIN)/python tools/mutants.py
@@ -69,4 +78,4 @@ lab: setup
 	$(BIN)/jupyter lab notebooks/
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build build-other-cpu .pytest_cache
