@@ -135,9 +135,8 @@ def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int |
         if idx:
             wired = [dict(cases[i][1].to_wire(), test=tests[cases[i][0]].grade_id) for i in idx]
             parts.append(wire.frame(wire.pack({"indices": idx, "cases": wired})))
-    package = tuple(["__init__.py", "config.py", "grading"] + list(settings.get("coursekit_modules", [])))
     a = Assignment(name, root, release, source, tests, cases, [None] * len(cases), parts, limits,
-                   policy.cell_timeout, fast, package, split[False], split[True], policy)
+                   policy.cell_timeout, fast, child_package(settings), split[False], split[True], policy)
     need = [i for i, (_, c) in enumerate(cases) if c.needs_reference]
     if need:
         ref_cells = [c.source for c in source if c.cell_type == "code" and not c.is_test]
@@ -154,6 +153,12 @@ def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int |
         if not c.needs_reference:
             a.expected[i] = list(c.expected)
     return a
+
+
+def child_package(settings: dict) -> tuple:
+    """The parts of coursekit/ the child may import (:attr:`Assignment.package`) under the
+    assignment's ``settings``: the grading code and its ``coursekit_modules``."""
+    return tuple(["__init__.py", "config.py", "grading"] + list(settings.get("coursekit_modules", [])))
 
 
 def sandbox_limits(policy: GradingLimits) -> Limits:

@@ -241,7 +241,7 @@ def _reference(root: Path, name: str, tests: list, release: list, source: list, 
     solution's outputs computed as :func:`~coursekit.grading.runner.prepare` computes them
     (its cells and the cases run in the sandboxed child)."""
     from .limits import GradingLimits
-    from .runner import Assignment, run_child, sandbox_limits
+    from .runner import Assignment, child_package, run_child, sandbox_limits
 
     cases = [(ti, c) for ti, t in enumerate(tests) for c in t.cases]
     expected = [None if c.needs_reference else list(c.expected) for _, c in cases]
@@ -252,7 +252,7 @@ def _reference(root: Path, name: str, tests: list, release: list, source: list, 
     idx = list(range(len(cases)))
     request = wire.pack({"indices": idx, "cases": [dict(c.to_wire(), test=tests[ti].grade_id) for ti, c in cases]})
     a = Assignment(name, root, release, source, tests, cases, expected, [wire.frame(request)],
-                   sandbox_limits(policy), policy.cell_timeout, fast, _package(settings), idx, [], policy)
+                   sandbox_limits(policy), policy.cell_timeout, fast, child_package(settings), idx, [], policy)
     run = run_child(a, [c.source for c in source if c.cell_type == "code" and not c.is_test])
     for i in need:
         out = run["cases"].get(i)
@@ -261,10 +261,6 @@ def _reference(root: Path, name: str, tests: list, release: list, source: list, 
                                f"{out.get('error') if out else run['status']}; cell errors: {run['cell_errors']}")
         expected[i] = out["values"]
     return expected
-
-
-def _package(settings: dict) -> tuple:
-    return tuple(["__init__.py", "config.py", "grading"] + list(settings.get("coursekit_modules", [])))
 
 
 def build_pack(root: Path, name: str, release_notebook: Path, fast: bool | None = None) -> dict:
@@ -383,7 +379,7 @@ def assignment_from_pack(pack: dict, fast: bool, student: list, folder: Path):
     them); :class:`PackError` when the pack cannot serve."""
     from .limits import GradingLimits
     from .notebook import Cell, _clean_nbgrader
-    from .runner import Assignment, sandbox_limits
+    from .runner import Assignment, child_package, sandbox_limits
     from .spec import Case, Step, Test
 
     name = pack["assignment"]
@@ -408,7 +404,7 @@ def assignment_from_pack(pack: dict, fast: bool, student: list, folder: Path):
                 expected.append(_resolve(c["expected"], cache))
             tests.append(test)
         policy = GradingLimits.from_settings(pack["settings"], fast)
-        package = _package(pack["settings"])
+        package = child_package(pack["settings"])
         request = wire.pack({"indices": list(range(len(cases))),
                              "cases": [dict(c.to_wire(), test=tests[ti].grade_id) for ti, c in cases]})
     except PackError:
