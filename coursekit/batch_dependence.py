@@ -86,19 +86,16 @@ def small_batch_study(loader_large, loader_pairs, val_loader, steps: int, seeds)
     from .train import evaluate, fit, seed_everything
 
     x_val, y_val = val_loader.dataset.x, val_loader.dataset.y
-    runs = {"BN@64": ("batch", loader_large), "BN@2": ("batch", loader_pairs), "GN@2": ("group", loader_pairs)}
-    pairs_label = {"BN@64": "BN@64 train mode, batches of 2", "BN@2": "BN@2 train mode, batches of 2",
-                   "GN@2": "GN@2 batches of 2"}
+    runs = {"BN@64": ("batch", loader_large, "train mode, batches of 2"),      # name: norm, loader, the pairs row
+            "BN@2": ("batch", loader_pairs, "train mode, batches of 2"), "GN@2": ("group", loader_pairs, "batches of 2")}
     res: dict = {}
     for seed in seeds:
-        for name, (norm, loader) in runs.items():
+        for name, (norm, loader, pairs) in runs.items():
             seed_everything(seed)
             net = deep_mlp(64, 10, depth=3, width=64, norm=norm)
             fit(net, limited_steps(loader, steps), None, 1,
                 torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9), progress=False)
             res.setdefault(f"{name} eval mode", []).append(evaluate(net, val_loader)["accuracy"])
-            res.setdefault(pairs_label[name], []).append(
+            res.setdefault(f"{name} {pairs}", []).append(
                 accuracy_with_batch_statistics(net, x_val, y_val, batch_size=2))
-    order = ["BN@64 eval mode", "BN@64 train mode, batches of 2", "BN@2 eval mode",
-             "BN@2 train mode, batches of 2", "GN@2 eval mode", "GN@2 batches of 2"]
-    return {k: seeds_summary(res[k]) for k in order}
+    return {k: seeds_summary(v) for k, v in res.items()}      # in the order of the docstring
