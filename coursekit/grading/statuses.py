@@ -60,7 +60,6 @@ def advice(status: str, policy=None) -> str:
 
     p = policy if policy is not None else GradingLimits()
     for prefix, text in _ADVICE:
-        if status == prefix or status.startswith(prefix + " ") or status.startswith(prefix + ":") \
-                or status.startswith(prefix + " ("):
+        if status == prefix or status.startswith((prefix + " ", prefix + ":")):
             return text.format(cell=f"{p.cell_timeout:g}", total=f"{p.total_timeout:g}", memory=p.memory_mb)
     return DEFAULT
