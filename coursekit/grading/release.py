@@ -85,7 +85,7 @@ def verify_release(root: Path, name: str) -> list[str]:
 def verify_releases(root: Path, names) -> dict[str, list[str]]:
     """:func:`verify_release` of each of ``names``, generated into one scratch gradebook
     (creating a gradebook costs seconds, recording one more assignment in it a fraction of one)."""
-    from .visible import SUFFIX, write_pack
+    from .visible import SUFFIX, build_pack, encode
 
     root = Path(root)
     out = {}
@@ -93,9 +93,8 @@ def verify_releases(root: Path, names) -> dict[str, list[str]]:
         db = "sqlite:///" + str(Path(tmp) / "gradebook.db")
         for name in names:
             folder = generate_release(root, name, Path(tmp) / "release", db=db)
-            fresh = _files(folder)
-            write_pack(root, name, folder)  # from the fresh release, never the committed one
-            fresh[name + SUFFIX] = (folder / (name + SUFFIX)).read_bytes()
+            fresh = _files(folder)   # and the pack of the fresh release, never of the committed one
+            fresh[name + SUFFIX] = encode(build_pack(root, name, folder / f"{name}.ipynb"))
             out[name] = _differences(root, name, fresh)
     return out
 

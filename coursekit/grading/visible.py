@@ -298,14 +298,6 @@ def encode(pack: dict) -> bytes:
     return wire.pack(pack)
 
 
-def write_pack(root: Path, name: str, release_folder: Path) -> Path:
-    """Build and write ``<release_folder>/<name>.visible``; returns its path."""
-    folder = Path(release_folder)
-    path = pack_path(folder, name)
-    path.write_bytes(encode(build_pack(root, name, folder / f"{name}.ipynb")))
-    return path
-
-
 # ---------------------------------------------------------------- reading it back
 def decode(data: bytes) -> dict:
     """The pack in ``data``; :class:`PackError` with a clear reason for anything else."""
