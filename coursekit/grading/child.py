@@ -74,14 +74,14 @@ def _importing(frame) -> bool:
     return False
 
 
-def _alarm(seconds: float, grace: float | None = None):
+def _alarm(seconds: float):
     """Raise :class:`CellTimeout` in the main thread after ``seconds``, but never inside an
     import in progress: an import stopped half-way (torch's, whose C extension registers
     itself in steps) leaves modules that can crash the interpreter when touched again, and
     the child would die with the student's functions undefined. The timeout then waits until
-    the import returns (polled every :data:`IMPORT_POLL_S`), at most ``grace`` more seconds
-    (default :data:`IMPORT_GRACE_S`); the sandbox's wall clock still bounds everything."""
-    hard = time.monotonic() + float(seconds) + float(IMPORT_GRACE_S if grace is None else grace)
+    the import returns (polled every :data:`IMPORT_POLL_S`), at most :data:`IMPORT_GRACE_S`
+    more seconds; the sandbox's wall clock still bounds everything."""
+    hard = time.monotonic() + float(seconds) + IMPORT_GRACE_S
 
     def handler(signum, frame):
         if _importing(frame) and time.monotonic() < hard:
