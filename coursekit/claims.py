@@ -191,6 +191,19 @@ def clearly_greater(a: Spread, b: Spread) -> bool:
     return a.low > b.high
 
 
+def standard_error(a, b=None) -> float:
+    """Standard error of the mean of ``a`` (a :class:`Spread` or a sequence of numbers): the
+    sample standard deviation over √n. With ``b``, the standard error of the difference of
+    the two means, for independent samples: √(se(a)² + se(b)²); for a paired comparison (the
+    same seeds, the same images) pass the per-pair differences as ``a`` instead. NaN with
+    fewer than two values: one value has no spread to estimate.
+    """
+    if b is not None:
+        return math.hypot(standard_error(a), standard_error(b))
+    vals = a.values if isinstance(a, Spread) else [float(v) for v in a]
+    return Spread(vals).std / math.sqrt(len(vals)) if len(vals) > 1 else math.nan
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading claims back, and finding figures typed into prose
 

@@ -10,7 +10,7 @@ import re
 import nbformat
 import pytest
 
-from coursekit.claims import claims_in_notebook, typed_figures, claim, ClaimError, seeds_summary, clearly_greater
+from coursekit.claims import claims_in_notebook, typed_figures, claim, ClaimError, seeds_summary, clearly_greater, standard_error
 from coursekit.lessons import lesson_paths
 
 from conftest import ROOT
@@ -78,6 +78,15 @@ def test_spread_and_clear_difference():
     assert f"{a:.2f}" == "0.81 ± 0.01 (3 seeds)"
     assert clearly_greater(a, b) and not clearly_greater(b, a)
     assert not clearly_greater(seeds_summary([0.8, 0.9]), seeds_summary([0.85, 0.7]))
+
+
+def test_standard_error_of_a_mean_and_of_a_difference():
+    a, b = seeds_summary([1.0, 3.0, 5.0, 7.0]), [2.0, 2.0, 8.0, 8.0]         # sample std: 2.582 and 3.464
+    assert standard_error(a) == pytest.approx((20 / 3) ** 0.5 / 2)
+    assert standard_error([1.0, 3.0, 5.0, 7.0]) == standard_error(a)          # a Spread or plain numbers
+    assert standard_error(a, b) == pytest.approx(((20 / 3) / 4 + 12 / 4) ** 0.5)   # independent samples
+    assert standard_error([4.0, 4.0]) == 0.0
+    assert standard_error([0.5]) != standard_error([0.5])                      # NaN: one value, no spread
 
 
 def test_claims_are_read_back_from_an_executed_notebook():
