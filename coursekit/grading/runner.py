@@ -125,8 +125,16 @@ def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int |
     tests = make_tests(module, name, seed, fast)
     _check_spec_matches(name, tests, source)
     settings = notebook_settings(root, name)
+    expected = [None if c.needs_reference else list(c.expected) for t in tests for c in t.cases]
+    return fill_references(assemble(name, root, release, source, tests, settings, fast, expected))
+
+
+def assemble(name: str, root: Path, release: list, source: list, tests: list, settings: dict, fast: bool,
+             expected: list) -> Assignment:
+    """The :class:`Assignment` of ``tests`` under the limits of ``settings``: their cases
+    flattened, sent to the child as one request per part (the visible cases, then the hidden
+    ones). ``expected``: per flattened case, None where :func:`fill_references` computes it."""
     policy = GradingLimits.from_settings(settings, fast)
-    limits = sandbox_limits(policy)
     cases = [(ti, c) for ti, t in enumerate(tests) for c in t.cases]
     parts, split = [], {}
     for hidden in (False, True):
@@ -135,23 +143,25 @@ def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int |
         if idx:
             wired = [dict(cases[i][1].to_wire(), test=tests[cases[i][0]].grade_id) for i in idx]
             parts.append(wire.frame(wire.pack({"indices": idx, "cases": wired})))
-    a = Assignment(name, root, release, source, tests, cases, [None] * len(cases), parts, limits,
-                   policy.cell_timeout, fast, child_package(settings), split[False], split[True], policy)
-    need = [i for i, (_, c) in enumerate(cases) if c.needs_reference]
+    return Assignment(name, Path(root), release, source, tests, cases, expected, parts, sandbox_limits(policy),
+                      policy.cell_timeout, fast, child_package(settings), split[False], split[True], policy)
+
+
+def fill_references(a: Assignment) -> Assignment:
+    """``a`` with the expected values of the cases that need them computed: the reference
+    solution's outputs (``a.source``'s cells but its tests, and the cases, run in the sandboxed
+    child)."""
+    need = [i for i, (_, c) in enumerate(a.cases) if c.needs_reference]
     if need:
-        ref_cells = [c.source for c in source if c.cell_type == "code" and not c.is_test]
-        run = run_child(a, ref_cells)
+        run = run_child(a, [c.source for c in a.source if c.cell_type == "code" and not c.is_test])
         for i in need:
             out = run["cases"].get(i)
             if out is None or "values" not in out:
                 why = out.get("error") if out else run["status"]
-                raise RuntimeError(f"{name}: the reference solution failed on case {i} "
-                                   f"({cases[i][1].label}): {why}; cell errors: {run['cell_errors']}"
+                raise RuntimeError(f"{a.name}: the reference solution failed on case {i} "
+                                   f"({a.cases[i][1].label}): {why}; cell errors: {run['cell_errors']}"
                                    f"\n{run['stderr'][-2000:]}")
             a.expected[i] = out["values"]
-    for i, (_, c) in enumerate(cases):
-        if not c.needs_reference:
-            a.expected[i] = list(c.expected)
     return a
 
 

@@ -239,28 +239,11 @@ def _reference(root: Path, name: str, tests: list, release: list, source: list, 
                fast: bool) -> list:
     """Expected values of every visible case, flattened: the spec's, or the reference
     solution's outputs computed as :func:`~coursekit.grading.runner.prepare` computes them
-    (its cells and the cases run in the sandboxed child)."""
-    from .limits import GradingLimits
-    from .runner import Assignment, child_package, run_child, sandbox_limits
+    (:func:`~coursekit.grading.runner.fill_references`)."""
+    from .runner import assemble, fill_references
 
-    cases = [(ti, c) for ti, t in enumerate(tests) for c in t.cases]
-    expected = [None if c.needs_reference else list(c.expected) for _, c in cases]
-    need = [i for i, (_, c) in enumerate(cases) if c.needs_reference]
-    if not need:
-        return expected
-    policy = GradingLimits.from_settings(settings, fast)
-    idx = list(range(len(cases)))
-    request = wire.pack({"indices": idx, "cases": [dict(c.to_wire(), test=tests[ti].grade_id) for ti, c in cases]})
-    a = Assignment(name, root, release, source, tests, cases, expected, [wire.frame(request)],
-                   sandbox_limits(policy), policy.cell_timeout, fast, child_package(settings), idx, [], policy)
-    run = run_child(a, [c.source for c in source if c.cell_type == "code" and not c.is_test])
-    for i in need:
-        out = run["cases"].get(i)
-        if out is None or "values" not in out:
-            raise RuntimeError(f"{name}: the reference solution failed on visible case {cases[i][1].label}: "
-                               f"{out.get('error') if out else run['status']}; cell errors: {run['cell_errors']}")
-        expected[i] = out["values"]
-    return expected
+    expected = [None if c.needs_reference else list(c.expected) for t in tests for c in t.cases]
+    return fill_references(assemble(name, root, release, source, tests, settings, fast, expected)).expected
 
 
 def build_pack(root: Path, name: str, release_notebook: Path, fast: bool | None = None) -> dict:
@@ -369,9 +352,8 @@ def assignment_from_pack(pack: dict, fast: bool, student: list, folder: Path):
     """The grader's :class:`~coursekit.grading.runner.Assignment` of the pack's visible tests
     (``student``: the notebook's cells, whose hidden test cells are skipped as autograde skips
     them); :class:`PackError` when the pack cannot serve."""
-    from .limits import GradingLimits
     from .notebook import Cell, _clean_nbgrader
-    from .runner import Assignment, child_package, sandbox_limits
+    from .runner import assemble
     from .spec import Case, Step, Test
 
     name = pack["assignment"]
@@ -384,28 +366,20 @@ def assignment_from_pack(pack: dict, fast: bool, student: list, folder: Path):
                    for c in pack["release"] if "hidden" not in c]
         release += [Cell("code", c.source, dict(c.nbgrader)) for c in student
                     if c.cell_type == "code" and c.is_test and c.grade_id and hidden_id(name, c.grade_id) in hidden]
-        cache, tests, cases, expected = {}, [], [], []
+        cache, tests, expected = {}, [], []
         for t in section:
             test = Test(t["grade_id"], t["points"], [], compare=rule_from_data(t["compare"]),
                         description=t["description"])
             for c in t["cases"]:
                 steps = [Step(s["fn"], tuple(s["args"]), dict(s["kwargs"])) for s in _resolve(c["steps"], cache)]
-                case = Case(steps, [tuple(r) for r in c["returns"]], label=c["label"], family=c["family"])
-                test.cases.append(case)
-                cases.append((len(tests), case))
+                test.cases.append(Case(steps, [tuple(r) for r in c["returns"]], label=c["label"], family=c["family"]))
                 expected.append(_resolve(c["expected"], cache))
             tests.append(test)
-        policy = GradingLimits.from_settings(pack["settings"], fast)
-        package = child_package(pack["settings"])
-        request = wire.pack({"indices": list(range(len(cases))),
-                             "cases": [dict(c.to_wire(), test=tests[ti].grade_id) for ti, c in cases]})
+        return assemble(name, folder, release, [], tests, pack["settings"], fast, expected)
     except PackError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise PackError(f"visible-case pack with unreadable parts ({type(e).__name__}: {e})"[:300]) from None
-    idx = list(range(len(cases)))
-    return Assignment(name, Path(folder), release, [], tests, cases, expected, [wire.frame(request)] if idx else [],
-                      sandbox_limits(policy), policy.cell_timeout, fast, package, idx, [], policy)
 
 
 # ---------------------------------------------------------------- verify
