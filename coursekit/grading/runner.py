@@ -124,18 +124,19 @@ def prepare(name: str, root: Path, grading_dir: Path, *, fast: bool, seed: int |
     seed = grading_seed(grading_dir) if seed is None else seed
     tests = make_tests(module, name, seed, fast)
     _check_spec_matches(name, tests, source)
-    settings = notebook_settings(root, name)
-    expected = [None if c.needs_reference else list(c.expected) for t in tests for c in t.cases]
-    return fill_references(assemble(name, root, release, source, tests, settings, fast, expected))
+    return fill_references(assemble(name, root, release, source, tests, notebook_settings(root, name), fast))
 
 
 def assemble(name: str, root: Path, release: list, source: list, tests: list, settings: dict, fast: bool,
-             expected: list) -> Assignment:
+             expected: list | None = None) -> Assignment:
     """The :class:`Assignment` of ``tests`` under the limits of ``settings``: their cases
     flattened, sent to the child as one request per part (the visible cases, then the hidden
-    ones). ``expected``: per flattened case, None where :func:`fill_references` computes it."""
+    ones). ``expected``: per flattened case (default: the spec's, None where
+    :func:`fill_references` computes it)."""
     policy = GradingLimits.from_settings(settings, fast)
     cases = [(ti, c) for ti, t in enumerate(tests) for c in t.cases]
+    if expected is None:
+        expected = [None if c.needs_reference else list(c.expected) for _, c in cases]
     parts, split = [], {}
     for hidden in (False, True):
         idx = [i for i, (ti, _) in enumerate(cases) if tests[ti].hidden == hidden]

@@ -242,8 +242,7 @@ def _reference(root: Path, name: str, tests: list, release: list, source: list, 
     (:func:`~coursekit.grading.runner.fill_references`)."""
     from .runner import assemble, fill_references
 
-    expected = [None if c.needs_reference else list(c.expected) for t in tests for c in t.cases]
-    return fill_references(assemble(name, root, release, source, tests, settings, fast, expected)).expected
+    return fill_references(assemble(name, root, release, source, tests, settings, fast)).expected
 
 
 def build_pack(root: Path, name: str, release_notebook: Path, fast: bool | None = None) -> dict:
